@@ -1,0 +1,36 @@
+"""The one interface every detector implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["user", "ai"]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """A message to inspect, with the conversation's recent messages of the same role (oldest first)."""
+
+    role: Role
+    text: str
+    previous: tuple[str, ...] = field(default_factory=tuple)
+    service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Why a conversation needs a human: the flag's kind, a reason a person can read, and a score if any."""
+
+    kind: str
+    reason: str
+    score: float | None = None
+
+
+class Detector(Protocol):
+    kind: str
+    roles: frozenset[Role]
+
+    def detect(self, message: MessageContext) -> Finding | None:
+        """A finding when the message should raise this detector's flag, else None."""
+        ...

@@ -1,0 +1,1 @@
+"""Handoff's conversation server core: services, events, API and settings. Never imports the UI."""

@@ -1,0 +1,56 @@
+"""The web application: API routes, limits and error mapping. The console mounts onto it (main.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from handoff.api.limits import BodyLimitMiddleware
+from handoff.api.routes import router
+from handoff.core import Core
+from handoff.errors import Conflict, Forbidden, HandoffError, Invalid, NotFound, Unauthorized
+
+STATUS: dict[type[HandoffError], int] = {
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    Invalid: 422,
+    Conflict: 409,
+}
+
+
+def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
+    """The FastAPI app serving API v1, `/healthz` and the OpenAPI docs at `/docs`.
+
+    With `manage_core`, the app's lifespan starts and stops the core.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_core:
+            await core.start()
+        try:
+            yield
+        finally:
+            if manage_core:
+                await core.stop()
+
+    app = FastAPI(title="Handoff API", version="1", lifespan=lifespan)
+    app.state.core = core
+    app.add_middleware(BodyLimitMiddleware, max_bytes=core.settings.max_body_bytes)
+    app.add_exception_handler(HandoffError, _handoff_error)  # type: ignore[arg-type]
+    app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def _handoff_error(_request: Request, error: HandoffError) -> JSONResponse:
+    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    return JSONResponse({"detail": str(error)}, status_code=status)

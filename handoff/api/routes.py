@@ -1,0 +1,178 @@
+"""The routes of HTTP API v1 (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from handoff.api.schemas import AIMessageIn, CustomerMessageIn, RatingIn, StartConversationIn
+from handoff.conversations import Location
+from handoff.core import Core
+from handoff.errors import NotFound, Unauthorized
+from handoff.streams import FeedOverflow
+from handoff.views import MessageView
+
+KEEP_ALIVE_SECONDS = 15.0
+
+router = APIRouter(prefix="/api/v1")
+
+
+def get_core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+CoreDep = Annotated[Core, Depends(get_core)]
+
+
+async def customer_conversation(
+    conversation_id: str,
+    core: CoreDep,
+    authorization: Annotated[str | None, Header()] = None,
+    token: Annotated[str | None, Query(description="for EventSource, which cannot send headers")] = None,
+) -> str:
+    """The conversation id, once the bearer token proves it is the caller's own."""
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    if not token or not await core.conversations.verify_token(conversation_id, token):
+        raise Unauthorized("a valid conversation token is needed (Authorization: Bearer <token>)")
+    return conversation_id
+
+
+async def bot_conversation(
+    conversation_id: str, core: CoreDep, x_api_key: Annotated[str | None, Header()] = None
+) -> str:
+    """The conversation id, once the API key proves the caller is its service's bot."""
+    service = await core.services.service_for_key(x_api_key) if x_api_key else None
+    if service is None:
+        raise Unauthorized("a valid service API key is needed (X-API-Key)")
+    conversation = await core.conversations.get(conversation_id)
+    if conversation.service_slug != service.slug:
+        raise NotFound("no such conversation")
+    return conversation_id
+
+
+CustomerConversation = Annotated[str, Depends(customer_conversation)]
+BotConversation = Annotated[str, Depends(bot_conversation)]
+
+
+@router.post("/conversations", status_code=201)
+async def start_conversation(body: StartConversationIn, core: CoreDep) -> dict[str, Any]:
+    """Open a conversation. Keep the returned `token`: every later call for it needs it."""
+    customer = body.customer
+    location = Location(**body.location.model_dump()) if body.location else None
+    started = await core.conversations.start(
+        service_slug=body.service,
+        text=body.text,
+        customer_name=customer.name if customer else None,
+        customer_external_id=customer.external_id if customer else None,
+        location=location,
+    )
+    result = started.conversation.to_api()
+    result["token"] = started.token
+    result["messages"] = [started.first_message.to_api()] if started.first_message else []
+    return result
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def post_message(
+    conversation_id: CustomerConversation, body: CustomerMessageIn, core: CoreDep, response: Response
+) -> dict[str, Any]:
+    """A customer message; the same `client_message_id` again returns the first message with 200."""
+    added = await core.conversations.add_customer_message(
+        conversation_id=conversation_id, text=body.text, client_message_id=body.client_message_id
+    )
+    if not added.created:
+        response.status_code = 200
+    return added.message.to_api()
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: CustomerConversation, core: CoreDep, after: Annotated[int | None, Query(ge=0)] = None
+) -> dict[str, Any]:
+    messages = await core.conversations.messages(conversation_id, after=after)
+    return {"messages": [m.to_api() for m in messages]}
+
+
+@router.get("/conversations/{conversation_id}/events", response_class=StreamingResponse)
+async def message_events(
+    conversation_id: CustomerConversation,
+    core: CoreDep,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: one `data: <message json>` per new message (`id:` is the message id).
+
+    With `after` or a `Last-Event-ID` header, the messages after that id are sent first.
+    """
+    if last_event_id and last_event_id.isdigit():
+        after = int(last_event_id)
+    return StreamingResponse(
+        _event_stream(core, conversation_id, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(core: Core, conversation_id: str, after: int | None) -> AsyncIterator[str]:
+    async with core.streams.feed(conversation_id) as feed:
+        last_id = after
+        if after is not None:
+            for missed in await core.conversations.messages(conversation_id, after=after):
+                yield _sse(missed)
+                last_id = missed.id
+        yield ": connected\n\n"
+        while True:
+            try:
+                message = await feed.next(KEEP_ALIVE_SECONDS)
+            except FeedOverflow:
+                return
+            if message is None:
+                yield ": keep-alive\n\n"
+            elif last_id is None or message.id > last_id:
+                yield _sse(message)
+                last_id = message.id
+
+
+def _sse(message: MessageView) -> str:
+    return f"id: {message.id}\ndata: {json.dumps(message.to_api(), ensure_ascii=False)}\n\n"
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/rating")
+async def rate_message(
+    conversation_id: CustomerConversation, message_id: int, body: RatingIn, core: CoreDep
+) -> dict[str, Any]:
+    """Rate an AI message; "down" raises Thumbs Down."""
+    message = await core.conversations.rate(
+        conversation_id=conversation_id, message_id=message_id, value=body.value
+    )
+    return message.to_api()
+
+
+@router.post("/conversations/{conversation_id}/human-request")
+async def request_human(conversation_id: CustomerConversation, core: CoreDep) -> dict[str, Any]:
+    """The customer asks for a human (Help Requested); 409 in AI Only mode."""
+    conversation = await core.conversations.request_human(conversation_id=conversation_id)
+    return conversation.to_api()
+
+
+@router.post("/conversations/{conversation_id}/end")
+async def end_conversation(conversation_id: CustomerConversation, core: CoreDep) -> dict[str, Any]:
+    conversation = await core.conversations.end(conversation_id=conversation_id)
+    return conversation.to_api()
+
+
+@router.post("/conversations/{conversation_id}/ai-messages", status_code=201)
+async def post_ai_message(
+    conversation_id: BotConversation, body: AIMessageIn, core: CoreDep
+) -> dict[str, Any]:
+    """An external bot's reply; 409 when the AI may not speak (the reply is dropped)."""
+    message = await core.conversations.add_ai_message(
+        conversation_id=conversation_id, text=body.text, answered=body.answered, agent_name=body.agent
+    )
+    return message.to_api()

@@ -1,0 +1,108 @@
+"""The events the core publishes after each commit. Payloads are frozen snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handoff.views import ConversationView, FlagView, MessageView, Mode, ServiceView
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationUpdated(Event):
+    """A card changed: `before` is None for a new conversation; counters follow from before -> after."""
+
+    before: ConversationView | None
+    after: ConversationView
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationStarted(Event):
+    """A customer opened a conversation."""
+
+    conversation: ConversationView
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAdded(Event):
+    """A message of any role was stored; `conversation` is the card after it."""
+
+    message: MessageView
+    conversation: ConversationView
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRated(Event):
+    """The customer rated an AI message up or down."""
+
+    message: MessageView
+
+
+@dataclass(frozen=True, slots=True)
+class FlagOpened(Event):
+    """A conversation newly needs attention for this reason."""
+
+    flag: FlagView
+    conversation: ConversationView
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsClosed(Event):
+    """An agent acknowledged (by taking over) or dismissed a conversation's open flags."""
+
+    conversation_id: str
+    flag_ids: tuple[int, ...]
+    by_agent_id: int
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationTakenOver(Event):
+    """An agent claimed the conversation; the AI is paused."""
+
+    conversation: ConversationView
+    agent_id: int
+    agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationReleased(Event):
+    """The holding agent let go; the conversation stays paused for a colleague."""
+
+    conversation: ConversationView
+    agent_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AIResumed(Event):
+    """The conversation is back with the AI, which answers from the next customer message on."""
+
+    conversation: ConversationView
+    agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEnded(Event):
+    """The conversation left the active list."""
+
+    conversation: ConversationView
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceModeChanged(Event):
+    """A service's operating mode changed."""
+
+    service: ServiceView
+    previous_mode: Mode
+    by_agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAdded(Event):
+    """A new service exists."""
+
+    service: ServiceView

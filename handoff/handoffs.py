@@ -1,0 +1,225 @@
+"""The agents' side: take over, reply, release, resume the AI, dismiss flags.
+
+Take Over is one compare-and-set in the database: of any number of simultaneous attempts exactly one wins.
+Only the agent holding a conversation can reply in it, release it or resume the AI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff import records
+from handoff.bus import EventBus
+from handoff.errors import AlreadyClaimed, Conflict, Forbidden, Invalid
+from handoff.events import (
+    AIResumed,
+    ConversationReleased,
+    ConversationTakenOver,
+    ConversationUpdated,
+    Event,
+    FlagsClosed,
+    MessageAdded,
+)
+from handoff.views import AgentRef, ConversationView, MessageView
+from models import Account, Conversation, Database, Service
+
+
+def joined_text(agent_name: str) -> str:
+    return f"{agent_name} (a human agent) has joined the conversation."
+
+
+RESUMED_TEXT = "You are chatting with our AI assistant again."
+RELEASED_TEXT = "The agent has stepped away. Another member of our team will be with you shortly."
+
+
+class Handoffs:
+    """Transitions driven by console agents. Each is one transaction, with events after commit."""
+
+    def __init__(self, *, db: Database, bus: EventBus, max_text_chars: int = 4000) -> None:
+        self._db = db
+        self._bus = bus
+        self._max_text_chars = max_text_chars
+
+    async def take_over(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
+        """Claim the conversation and pause the AI; the customer is told a human joined.
+
+        Taking over a conversation you already hold changes nothing. Raises AlreadyClaimed with the
+        holder's name when a colleague won.
+        """
+        async with self._db.write() as session:
+            account = await _account(session, agent)
+            before = await records.load_card(session, conversation_id)
+            ai_only_service = select(Service.id).where(Service.mode == "ai_only")
+            claimed = await session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.ended_at.is_(None),
+                    Conversation.claimed_by_id.is_(None),
+                    Conversation.service_id.not_in(ai_only_service),
+                )
+                .values(status="paused", claimed_by_id=account.id)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return await self._why_not_taken(session, conversation_id, account)
+            conversation, _service = await records.lock_conversation(session, conversation_id)
+            message = await records.append_message(
+                session, conversation, role="system", text=joined_text(account.display_name)
+            )
+            closed = await records.close_open_flags(session, conversation, by=account, how="acknowledged")
+            records.audit(
+                session,
+                action="take_over",
+                account_id=account.id,
+                conversation_id=conversation_id,
+                acknowledged_flags=closed,
+            )
+            after = await records.load_card(session, conversation_id)
+        events: list[Event] = [
+            MessageAdded(records.message_view(message), after),
+            ConversationTakenOver(after, account.id, account.display_name),
+            ConversationUpdated(before, after),
+        ]
+        if closed:
+            events.append(FlagsClosed(conversation_id, tuple(closed), account.id, "acknowledged"))
+        await self._publish(events)
+        return after
+
+    async def _why_not_taken(
+        self, session: AsyncSession, conversation_id: str, account: Account
+    ) -> ConversationView:
+        card = await records.load_card(session, conversation_id)
+        if card.ended_at is not None:
+            raise Conflict("this conversation has ended")
+        if card.claimed_by_id == account.id:
+            return card
+        if card.claimed_by_id is not None:
+            raise AlreadyClaimed(card.claimed_by_name or "another agent")
+        raise Conflict("agents cannot take over conversations of a service in AI Only mode")
+
+    async def send(self, *, conversation_id: str, agent: AgentRef, text: str) -> MessageView:
+        """The holding agent's reply to the customer."""
+        if not text.strip():
+            raise Invalid("text must not be empty")
+        if len(text) > self._max_text_chars:
+            raise Invalid(f"text must be at most {self._max_text_chars} characters")
+        async with self._db.write() as session:
+            account = await _account(session, agent)
+            conversation, _service = await self._held(session, conversation_id, account)
+            before = await records.load_card(session, conversation_id)
+            message = await records.append_message(
+                session, conversation, role="human", text=text, author=account
+            )
+            records.audit(
+                session,
+                action="send",
+                account_id=account.id,
+                conversation_id=conversation_id,
+                message_id=message.id,
+            )
+            after = await records.load_card(session, conversation_id)
+        view = records.message_view(message)
+        await self._publish([MessageAdded(view, after), ConversationUpdated(before, after)])
+        return view
+
+    async def release(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
+        """Let go of the claim without resuming the AI: the conversation stays paused for a colleague."""
+        async with self._db.write() as session:
+            account = await _account(session, agent)
+            conversation, _service = await self._held(session, conversation_id, account)
+            before = await records.load_card(session, conversation_id)
+            conversation.claimed_by_id = None
+            message = await records.append_message(session, conversation, role="system", text=RELEASED_TEXT)
+            records.audit(session, action="release", account_id=account.id, conversation_id=conversation_id)
+            after = await records.load_card(session, conversation_id)
+        await self._publish(
+            [
+                MessageAdded(records.message_view(message), after),
+                ConversationReleased(after, account.id),
+                ConversationUpdated(before, after),
+            ]
+        )
+        return after
+
+    async def resume_ai(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
+        """Hand the conversation back to the AI, which answers from the next customer message on.
+
+        The holder may do it; so may any agent when the conversation was released while paused.
+        """
+        async with self._db.write() as session:
+            account = await _account(session, agent)
+            conversation, _service = await records.lock_conversation(session, conversation_id)
+            if conversation.ended_at is not None:
+                raise Conflict("this conversation has ended")
+            if conversation.claimed_by_id not in (None, account.id):
+                holder = await session.get(Account, conversation.claimed_by_id)
+                raise AlreadyClaimed(holder.display_name if holder else "another agent")
+            if conversation.status != "paused":
+                raise Conflict("the AI is already active in this conversation")
+            before = await records.load_card(session, conversation_id)
+            conversation.status = "ai_active"
+            conversation.claimed_by_id = None
+            message = await records.append_message(session, conversation, role="system", text=RESUMED_TEXT)
+            records.audit(session, action="resume_ai", account_id=account.id, conversation_id=conversation_id)
+            after = await records.load_card(session, conversation_id)
+        await self._publish(
+            [
+                MessageAdded(records.message_view(message), after),
+                AIResumed(after, account.id),
+                ConversationUpdated(before, after),
+            ]
+        )
+        return after
+
+    async def dismiss_flags(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
+        """Close the open flags without taking over (the agent judged no human is needed)."""
+        async with self._db.write() as session:
+            account = await _account(session, agent)
+            conversation, _service = await records.lock_conversation(session, conversation_id)
+            before = await records.load_card(session, conversation_id)
+            closed = await records.close_open_flags(session, conversation, by=account, how="dismissed")
+            if closed:
+                records.audit(
+                    session,
+                    action="dismiss_flags",
+                    account_id=account.id,
+                    conversation_id=conversation_id,
+                    flags=closed,
+                )
+            after = await records.load_card(session, conversation_id)
+        if closed:
+            await self._publish(
+                [
+                    FlagsClosed(conversation_id, tuple(closed), account.id, "dismissed"),
+                    ConversationUpdated(before, after),
+                ]
+            )
+        return after
+
+    async def _held(
+        self, session: AsyncSession, conversation_id: str, account: Account
+    ) -> tuple[Conversation, Service]:
+        conversation, service = await records.lock_conversation(session, conversation_id)
+        if conversation.ended_at is not None:
+            raise Conflict("this conversation has ended")
+        if conversation.claimed_by_id != account.id:
+            if conversation.claimed_by_id is None:
+                raise Conflict("take over the conversation first")
+            holder = await session.get(Account, conversation.claimed_by_id)
+            raise AlreadyClaimed(holder.display_name if holder else "another agent")
+        return conversation, service
+
+    async def _publish(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self._bus.publish(event)
+
+
+async def _account(session: AsyncSession, agent: AgentRef) -> Account:
+    account = await session.get(Account, agent.id)
+    if account is None or not account.active:
+        raise Forbidden("this console account is not active")
+    return account

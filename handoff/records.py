@@ -1,0 +1,237 @@
+"""Reading snapshots and writing the rows every transition shares (messages, flags, audit entries).
+
+All functions take the caller's session: they run inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from handoff.errors import NotFound
+from handoff.views import ConversationView, FlagKind, FlagView, MessageView, Mode, Role, ServiceView, Status
+from models import Account, AttentionFlag, AuditEntry, Conversation, Message, Service
+
+Holder = aliased(Account)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def message_view(message: Message) -> MessageView:
+    return MessageView(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        role=cast(Role, message.role),
+        text=message.text,
+        created_at=message.created_at,
+        author=message.author_name,
+        rating=message.rating,
+        answered=message.answered,
+    )
+
+
+def flag_view(flag: AttentionFlag) -> FlagView:
+    return FlagView(
+        id=flag.id,
+        conversation_id=flag.conversation_id,
+        kind=cast(FlagKind, flag.kind),
+        reason=flag.reason,
+        opened_at=flag.opened_at,
+        score=flag.score,
+        message_id=flag.message_id,
+    )
+
+
+def service_view(service: Service) -> ServiceView:
+    return ServiceView(id=service.id, slug=service.slug, name=service.name, mode=cast(Mode, service.mode))
+
+
+def _card_query() -> Select[Conversation, str, str, str]:
+    return (
+        select(Conversation, Service.slug, Service.mode, Holder.display_name)
+        .join(Service, Service.id == Conversation.service_id)
+        .outerjoin(Holder, Holder.id == Conversation.claimed_by_id)
+    )
+
+
+def _card(row: Any, flags: Sequence[FlagView]) -> ConversationView:
+    conversation, slug, mode, holder_name = row
+    return ConversationView(
+        id=conversation.id,
+        service_slug=slug,
+        service_mode=mode,
+        status=cast(Status, conversation.status),
+        started_at=conversation.started_at,
+        last_activity_at=conversation.last_activity_at,
+        message_count=conversation.message_count,
+        claimed_by_id=conversation.claimed_by_id,
+        claimed_by_name=holder_name,
+        opening_question=conversation.opening_question,
+        agent_name=conversation.agent_name,
+        customer_name=conversation.customer_name,
+        city=conversation.city,
+        region=conversation.region,
+        country=conversation.country,
+        ended_at=conversation.ended_at,
+        is_demo=conversation.is_demo,
+        open_flags=tuple(flags),
+    )
+
+
+async def load_card(session: AsyncSession, conversation_id: str) -> ConversationView:
+    """The conversation's card as this transaction sees it."""
+    query = _card_query().where(Conversation.id == conversation_id).execution_options(populate_existing=True)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound("no such conversation")
+    flags = await session.scalars(
+        select(AttentionFlag)
+        .where(AttentionFlag.conversation_id == conversation_id, AttentionFlag.closed_at.is_(None))
+        .order_by(AttentionFlag.id)
+    )
+    return _card(row, [flag_view(flag) for flag in flags])
+
+
+async def load_active_cards(session: AsyncSession, service_slug: str | None = None) -> list[ConversationView]:
+    """Every active conversation's card (optionally of one service)."""
+    query = _card_query().where(Conversation.ended_at.is_(None))
+    if service_slug is not None:
+        query = query.where(Service.slug == service_slug)
+    rows = (await session.execute(query)).all()
+    active_ids = select(Conversation.id).where(Conversation.ended_at.is_(None))
+    flags: dict[str, list[FlagView]] = defaultdict(list)
+    for flag in await session.scalars(
+        select(AttentionFlag)
+        .where(AttentionFlag.closed_at.is_(None), AttentionFlag.conversation_id.in_(active_ids))
+        .order_by(AttentionFlag.id)
+    ):
+        flags[flag.conversation_id].append(flag_view(flag))
+    return [_card(row, flags.get(row[0].id, ())) for row in rows]
+
+
+async def lock_conversation(session: AsyncSession, conversation_id: str) -> tuple[Conversation, Service]:
+    """The conversation and its service, locked against concurrent writers until commit.
+
+    SQLite writers are already serialised by BEGIN IMMEDIATE; PostgreSQL takes row locks here.
+    """
+    row = (
+        await session.execute(
+            select(Conversation, Service)
+            .join(Service, Service.id == Conversation.service_id)
+            .where(Conversation.id == conversation_id)
+            .with_for_update(of=Conversation)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such conversation")
+    return row[0], row[1]
+
+
+async def append_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    role: Role,
+    text: str,
+    author: Account | None = None,
+    answered: bool | None = None,
+    client_message_id: str | None = None,
+) -> Message:
+    now = utcnow()
+    message = Message(
+        conversation_id=conversation.id,
+        role=role,
+        text=text,
+        author_id=author.id if author else None,
+        author_name=author.display_name if author else None,
+        answered=answered,
+        client_message_id=client_message_id,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_activity_at = now
+    if role != "system":
+        conversation.message_count += 1
+    await session.flush()
+    return message
+
+
+async def open_flag(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    kind: FlagKind,
+    reason: str,
+    score: float | None = None,
+    message_id: int | None = None,
+) -> AttentionFlag | None:
+    """Open a flag unless one of the same kind is already open; returns the new flag or None."""
+    already_open = await session.scalar(
+        select(AttentionFlag.id).where(
+            AttentionFlag.conversation_id == conversation.id,
+            AttentionFlag.kind == kind,
+            AttentionFlag.closed_at.is_(None),
+        )
+    )
+    if already_open is not None:
+        return None
+    flag = AttentionFlag(
+        conversation_id=conversation.id,
+        kind=kind,
+        reason=reason,
+        score=score,
+        message_id=message_id,
+        opened_at=utcnow(),
+    )
+    session.add(flag)
+    await session.flush()
+    return flag
+
+
+async def close_open_flags(
+    session: AsyncSession, conversation: Conversation, *, by: Account, how: str
+) -> list[int]:
+    flags = list(
+        await session.scalars(
+            select(AttentionFlag).where(
+                AttentionFlag.conversation_id == conversation.id, AttentionFlag.closed_at.is_(None)
+            )
+        )
+    )
+    now = utcnow()
+    for flag in flags:
+        flag.closed_at = now
+        flag.closed_by_id = by.id
+        flag.closed_how = how
+    await session.flush()
+    return [flag.id for flag in flags]
+
+
+def audit(
+    session: AsyncSession,
+    *,
+    action: str,
+    account_id: int | None,
+    conversation_id: str | None = None,
+    service_id: int | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            account_id=account_id,
+            action=action,
+            conversation_id=conversation_id,
+            service_id=service_id,
+            details=details,
+        )
+    )

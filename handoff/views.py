@@ -1,0 +1,136 @@
+"""Frozen snapshots that leave the core: in events, to the API and to the console. Never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Role = Literal["user", "ai", "human", "system"]
+Mode = Literal["ai_only", "human_supported", "human_only"]
+Status = Literal["ai_active", "paused"]
+FlagKind = Literal["thumbs_down", "non_answer", "negative_feedback", "help_requested"]
+
+MODES: tuple[Mode, ...] = ("ai_only", "human_supported", "human_only")
+FLAG_KINDS: tuple[FlagKind, ...] = ("thumbs_down", "non_answer", "negative_feedback", "help_requested")
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    conversation_id: str
+    role: Role
+    text: str
+    created_at: datetime
+    author: str | None = None
+    rating: str | None = None
+    answered: bool | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The message object of the HTTP API."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "role": self.role,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+        }
+        if self.author is not None:
+            data["author"] = self.author
+        if self.role == "ai":
+            data["rating"] = self.rating
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class FlagView:
+    id: int
+    conversation_id: str
+    kind: FlagKind
+    reason: str
+    opened_at: datetime
+    score: float | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    id: int
+    slug: str
+    name: str
+    mode: Mode
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """What a console card shows, and what decides the counters."""
+
+    id: str
+    service_slug: str
+    service_mode: Mode
+    status: Status
+    started_at: datetime
+    last_activity_at: datetime
+    message_count: int
+    claimed_by_id: int | None = None
+    claimed_by_name: str | None = None
+    opening_question: str | None = None
+    agent_name: str | None = None
+    customer_name: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    ended_at: datetime | None = None
+    is_demo: bool = False
+    open_flags: tuple[FlagView, ...] = field(default_factory=tuple)
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def needs_attention(self) -> bool:
+        """An open flag that no agent has claimed."""
+        return self.active and bool(self.open_flags) and self.claimed_by_id is None
+
+    @property
+    def paused(self) -> bool:
+        return self.active and self.status == "paused"
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "service": self.service_slug,
+            "status": self.status,
+            "agent": self.agent_name,
+            "claimed_by": self.claimed_by_name,
+            "opening_question": self.opening_question,
+            "location": {"city": self.city, "region": self.region, "country": self.country},
+            "started_at": self.started_at.isoformat(),
+            "last_activity_at": self.last_activity_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "message_count": self.message_count,
+            "flags": [flag.kind for flag in self.open_flags],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The stats bar's three counters."""
+
+    active: int
+    attention: int
+    paused: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    """The console account acting, as the core needs to know it."""
+
+    id: int
+    display_name: str
+    role: Literal["admin", "agent"] = "agent"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

@@ -1,0 +1,122 @@
+"""Handoff's composition root and command line: settings -> database -> bus -> services -> API + UI -> server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from handoff.core import Core
+from handoff.errors import HandoffError
+from handoff.settings import Settings
+
+
+def build_core(settings: Settings) -> Core:
+    from detection.defaults import default_detectors
+
+    return Core.create(settings, detectors=default_detectors())
+
+
+async def _prepare(settings: Settings) -> str:
+    """Migrate, create the first admin of an empty database, and return the persisted session secret."""
+    core = Core.create(settings)
+    try:
+        await core.db.migrate()
+        first = await core.accounts.ensure_first_admin(
+            email=settings.admin_email, password=settings.admin_password
+        )
+        if first is not None and first.generated_password is not None:
+            print(f"Created the first admin: {first.email} with password {first.generated_password}")
+            print("This password is shown only once: keep it, or set HANDOFF_ADMIN_EMAIL/HANDOFF_ADMIN_PASSWORD.")
+        elif first is not None:
+            print(f"Created the first admin: {first.email}")
+        return await core.accounts.session_secret()
+    finally:
+        await core.db.dispose()
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+    from nicegui import ui
+
+    import handoff_ui
+    from handoff.api import create_app
+
+    secret = asyncio.run(_prepare(settings))
+    core = build_core(settings)
+    app = create_app(core)
+    handoff_ui.install(core)
+    ui.run_with(app, storage_secret=secret, title="Handoff", show_welcome_message=False)
+    print(f"Handoff is serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
+    core = Core.create(settings)
+    try:
+        await core.db.migrate()
+        if args.command == "agent":
+            agent = await core.accounts.add(
+                email=args.email, name=args.name, password=args.password, admin=args.admin
+            )
+            return str(agent.id)
+        if args.what == "add":
+            service = await core.services.add(
+                slug=args.slug, name=args.name, mode=args.mode, knowledge_dir=args.knowledge
+            )
+            return f"{service.id} {service.slug}"
+        return await core.services.new_api_key(slug=args.slug)
+    finally:
+        await core.db.dispose()
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="main.py", description="Handoff: human handoff for AI customer service")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("serve", help="serve the console and the API")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--demo", action="store_true", help="simulate customers (not available yet)")
+
+    agent = commands.add_parser("agent", help="console accounts")
+    agent_commands = agent.add_subparsers(dest="what", required=True)
+    add_agent = agent_commands.add_parser("add", help="create a console account; prints its id")
+    add_agent.add_argument("--email", required=True)
+    add_agent.add_argument("--name", required=True)
+    add_agent.add_argument("--password", required=True)
+    add_agent.add_argument("--admin", action="store_true")
+
+    service = commands.add_parser("service", help="services")
+    service_commands = service.add_subparsers(dest="what", required=True)
+    add_service = service_commands.add_parser("add", help="create a service")
+    add_service.add_argument("--slug", required=True)
+    add_service.add_argument("--name", required=True)
+    add_service.add_argument("--mode", default="human_supported",
+                             choices=["ai_only", "human_supported", "human_only"])
+    add_service.add_argument("--knowledge", help="folder of the service's specialist agents' knowledge")
+    key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
+    key.add_argument("--slug", required=True)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+        if args.demo:
+            print("--demo is not available yet: serving without simulated customers", file=sys.stderr)
+        serve(settings.model_copy(update=overrides))
+        return 0
+    try:
+        print(asyncio.run(_with_core(settings, args)))
+    except HandoffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

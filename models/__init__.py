@@ -1,0 +1,27 @@
+"""SQLAlchemy models and database setup. No business rules live here."""
+
+from models.database import Database
+from models.tables import (
+    Account,
+    ApiKey,
+    AttentionFlag,
+    AuditEntry,
+    Base,
+    Conversation,
+    Message,
+    Service,
+    Setting,
+)
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AttentionFlag",
+    "AuditEntry",
+    "Base",
+    "Conversation",
+    "Database",
+    "Message",
+    "Service",
+    "Setting",
+]
