@@ -1,4 +1,4 @@
-"""Handoff's composition root and command line: settings -> database -> bus -> services -> API + UI -> server."""
+"""Composition root and command line: settings -> database -> bus -> services -> API + UI -> server."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ async def _prepare(settings: Settings) -> str:
         )
         if first is not None and first.generated_password is not None:
             print(f"Created the first admin: {first.email} with password {first.generated_password}")
-            print("This password is shown only once: keep it, or set HANDOFF_ADMIN_EMAIL/HANDOFF_ADMIN_PASSWORD.")
+            print(
+                "Shown only once: keep it, or set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD."
+            )
         elif first is not None:
             print(f"Created the first admin: {first.email}")
         return await core.accounts.session_secret()
@@ -72,7 +74,9 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="main.py", description="Handoff: human handoff for AI customer service")
+    root = argparse.ArgumentParser(
+        prog="main.py", description="Handoff: human handoff for AI customer service"
+    )
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("serve", help="serve the console and the API")
@@ -93,8 +97,9 @@ def parser() -> argparse.ArgumentParser:
     add_service = service_commands.add_parser("add", help="create a service")
     add_service.add_argument("--slug", required=True)
     add_service.add_argument("--name", required=True)
-    add_service.add_argument("--mode", default="human_supported",
-                             choices=["ai_only", "human_supported", "human_only"])
+    add_service.add_argument(
+        "--mode", default="human_supported", choices=["ai_only", "human_supported", "human_only"]
+    )
     add_service.add_argument("--knowledge", help="folder of the service's specialist agents' knowledge")
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)

@@ -1,0 +1,248 @@
+"""HTTP API v1 through its public surface, bad input included."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from handoff.core import Core
+from handoff.views import AgentRef
+
+pytestmark = pytest.mark.usefixtures("shop")
+
+
+async def open_conversation(
+    api: httpx.AsyncClient, text: str | None = "Where is my order?"
+) -> tuple[str, dict[str, str]]:
+    body = {"service": "shop", **({"text": text} if text else {})}
+    response = await api.post("/api/v1/conversations", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    return data["id"], {"Authorization": f"Bearer {data['token']}"}
+
+
+async def bot_key(core: Core) -> dict[str, str]:
+    return {"X-API-Key": await core.services.new_api_key(slug="shop")}
+
+
+async def test_health_and_docs(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.get("/docs")).status_code == 200
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    assert "/api/v1/conversations/{conversation_id}/ai-messages" in paths
+
+
+async def test_a_whole_conversation(api: httpx.AsyncClient, core: Core) -> None:
+    response = await api.post(
+        "/api/v1/conversations",
+        json={
+            "service": "shop",
+            "text": "Do you ship to Norway?",
+            "customer": {"name": "Ingrid", "external_id": "crm-42"},
+            "location": {"city": "Oslo", "region": "Oslo", "country": "NO"},
+        },
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["service"] == "shop" and created["status"] == "ai_active" and created["token"]
+    assert created["location"] == {"city": "Oslo", "region": "Oslo", "country": "NO"}
+    assert [m["text"] for m in created["messages"]] == ["Do you ship to Norway?"]
+    cid, auth = created["id"], {"Authorization": f"Bearer {created['token']}"}
+
+    ai = await api.post(
+        f"/api/v1/conversations/{cid}/ai-messages",
+        headers=await bot_key(core),
+        json={"text": "Yes, in 3 days.", "agent": "Sales"},
+    )
+    assert ai.status_code == 201 and ai.json()["role"] == "ai" and ai.json()["rating"] is None
+    posted = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json={"text": "Great"})
+    assert posted.status_code == 201
+    assert set(posted.json()) == {"id", "conversation_id", "role", "text", "created_at"}
+
+    listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
+    assert [(m["role"], m["text"]) for m in listing] == [
+        ("user", "Do you ship to Norway?"),
+        ("ai", "Yes, in 3 days."),
+        ("user", "Great"),
+    ]
+    after = (
+        await api.get(f"/api/v1/conversations/{cid}/messages?after={listing[0]['id']}", headers=auth)
+    ).json()
+    assert [m["text"] for m in after["messages"]] == ["Yes, in 3 days.", "Great"]
+
+    rated = await api.post(
+        f"/api/v1/conversations/{cid}/messages/{ai.json()['id']}/rating", headers=auth, json={"value": "down"}
+    )
+    assert rated.status_code == 200 and rated.json()["rating"] == "down"
+    assert (await api.post(f"/api/v1/conversations/{cid}/human-request", headers=auth)).status_code == 200
+    card = await core.conversations.get(cid)
+    assert (card.agent_name, [f.kind for f in card.open_flags]) == (
+        "Sales",
+        ["thumbs_down", "help_requested"],
+    )
+
+    assert (await api.post(f"/api/v1/conversations/{cid}/end", headers=auth)).status_code == 200
+    assert (await core.board.stats()).active == 0
+    late = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json={"text": "Hello?"})
+    assert late.status_code == 409
+
+
+async def test_repeated_client_message_id_gives_200_and_the_first_message(api: httpx.AsyncClient) -> None:
+    cid, auth = await open_conversation(api)
+    first = await api.post(
+        f"/api/v1/conversations/{cid}/messages",
+        headers=auth,
+        json={"text": "one", "client_message_id": "abc"},
+    )
+    again = await api.post(
+        f"/api/v1/conversations/{cid}/messages",
+        headers=auth,
+        json={"text": "two", "client_message_id": "abc"},
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
+    assert len(listing) == 2
+
+
+async def test_unicode_and_markup_are_stored_exactly(api: httpx.AsyncClient) -> None:
+    text = "<img src=x onerror=alert(1)> «ça» 😀 \\u0000-looking"
+    cid, auth = await open_conversation(api, text)
+    listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
+    assert listing[0]["text"] == text
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"text": ""}, 422),
+        ({"text": "   "}, 422),
+        ({"text": "x" * 4001}, 422),
+        ({"text": 42}, 422),
+        ({}, 422),
+        ({"text": "ok", "client_message_id": ""}, 422),
+        ([1, 2], 422),
+    ],
+)
+async def test_bad_message_bodies(api: httpx.AsyncClient, body: object, status: int) -> None:
+    cid, auth = await open_conversation(api)
+    response = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json=body)
+    assert response.status_code == status, response.text
+    assert "detail" in response.json()
+
+
+async def test_exactly_4000_characters_are_accepted(api: httpx.AsyncClient) -> None:
+    cid, auth = await open_conversation(api)
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/messages", headers=auth, json={"text": "é" * 4000}
+    )
+    assert response.status_code == 201
+
+
+async def test_malformed_json_is_a_client_error(api: httpx.AsyncClient) -> None:
+    cid, auth = await open_conversation(api)
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/messages",
+        content=b'{"text": "unclosed',
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+async def test_a_body_over_64_kb_is_refused_with_413(api: httpx.AsyncClient) -> None:
+    cid, auth = await open_conversation(api)
+    big = {"text": "x" * 70_000}
+    response = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json=big)
+    assert response.status_code == 413
+
+    async def chunks():  # no Content-Length: the limit still holds while streaming
+        for _ in range(70):
+            yield b"x" * 1024
+
+    streamed = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, content=chunks())
+    assert streamed.status_code == 413
+    listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
+    assert len(listing) == 1
+
+
+async def test_unknown_service_is_404(api: httpx.AsyncClient) -> None:
+    response = await api.post("/api/v1/conversations", json={"service": "nope", "text": "hi"})
+    assert response.status_code == 404
+
+
+async def test_tokens_are_checked_on_every_call_and_open_only_their_own_conversation(
+    api: httpx.AsyncClient,
+) -> None:
+    mine, my_auth = await open_conversation(api)
+    theirs, _their_auth = await open_conversation(api)
+    calls = [
+        ("GET", f"/api/v1/conversations/{theirs}/messages", None),
+        ("GET", f"/api/v1/conversations/{theirs}/events", None),
+        ("POST", f"/api/v1/conversations/{theirs}/messages", {"text": "hi"}),
+        ("POST", f"/api/v1/conversations/{theirs}/messages/1/rating", {"value": "down"}),
+        ("POST", f"/api/v1/conversations/{theirs}/human-request", None),
+        ("POST", f"/api/v1/conversations/{theirs}/end", None),
+        ("POST", "/api/v1/conversations/does-not-exist/messages", {"text": "hi"}),
+    ]
+    for method, url, body in calls:
+        for headers in ({}, my_auth, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"}):
+            response = await api.request(method, url, headers=headers, json=body)
+            assert response.status_code == 401, (method, url, headers, response.text)
+    assert (await api.get(f"/api/v1/conversations/{mine}/messages", headers=my_auth)).status_code == 200
+
+
+async def test_the_bot_needs_its_own_services_key(api: httpx.AsyncClient, core: Core) -> None:
+    await core.services.add(slug="bank", name="Bank")
+    other_key = {"X-API-Key": await core.services.new_api_key(slug="bank")}
+    cid, auth = await open_conversation(api)
+    url = f"/api/v1/conversations/{cid}/ai-messages"
+    assert (await api.post(url, json={"text": "hi"})).status_code == 401
+    assert (await api.post(url, json={"text": "hi"}, headers={"X-API-Key": "hk_wrong"})).status_code == 401
+    assert (await api.post(url, json={"text": "hi"}, headers=auth)).status_code == 401
+    assert (await api.post(url, json={"text": "hi"}, headers=other_key)).status_code == 404
+    unknown = "/api/v1/conversations/unknown/ai-messages"
+    assert (await api.post(unknown, json={"text": "hi"}, headers=await bot_key(core))).status_code == 404
+
+
+async def test_ai_messages_get_409_when_the_ai_may_not_speak(
+    api: httpx.AsyncClient, core: Core, alice: AgentRef, admin: AgentRef
+) -> None:
+    key = await bot_key(core)
+    held, auth = await open_conversation(api)
+    await core.handoffs.take_over(conversation_id=held, agent=alice)
+    refused = await api.post(f"/api/v1/conversations/{held}/ai-messages", headers=key, json={"text": "Late!"})
+    assert refused.status_code == 409
+    listing = (await api.get(f"/api/v1/conversations/{held}/messages", headers=auth)).json()["messages"]
+    assert "ai" not in [m["role"] for m in listing]
+
+    other, _ = await open_conversation(api)
+    await core.services.set_mode(slug="shop", mode="human_only", agent=admin)
+    refused = await api.post(f"/api/v1/conversations/{other}/ai-messages", headers=key, json={"text": "Hi"})
+    assert refused.status_code == 409
+
+
+async def test_answered_false_raises_non_answer(api: httpx.AsyncClient, core: Core) -> None:
+    cid, _ = await open_conversation(api)
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/ai-messages",
+        headers=await bot_key(core),
+        json={"text": "I'm not sure about that.", "answered": False},
+    )
+    assert response.status_code == 201
+    assert [f.kind for f in (await core.conversations.get(cid)).open_flags] == ["non_answer"]
+
+
+async def test_rating_rules(api: httpx.AsyncClient) -> None:
+    cid, auth = await open_conversation(api)
+    own = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"][0]
+    url = f"/api/v1/conversations/{cid}/messages/{own['id']}/rating"
+    assert (await api.post(url, headers=auth, json={"value": "down"})).status_code == 422
+    assert (await api.post(url, headers=auth, json={"value": "meh"})).status_code == 422
+    missing = f"/api/v1/conversations/{cid}/messages/999999/rating"
+    assert (await api.post(missing, headers=auth, json={"value": "up"})).status_code == 404
+
+
+async def test_human_request_is_409_in_ai_only(api: httpx.AsyncClient, core: Core, admin: AgentRef) -> None:
+    cid, auth = await open_conversation(api)
+    await core.services.set_mode(slug="shop", mode="ai_only", agent=admin)
+    assert (await api.post(f"/api/v1/conversations/{cid}/human-request", headers=auth)).status_code == 409

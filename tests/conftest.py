@@ -1,0 +1,104 @@
+"""Shared fixtures: a started core on a real SQLite file, accounts, a service, and the API client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from handoff.api import create_app
+from handoff.core import Core
+from handoff.settings import Settings
+from handoff.views import AgentRef
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API leaves an event loop running behind it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+POSTGRES_URL = os.environ.get(
+    "HANDOFF_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """ "sqlite" unless a test parametrizes it (indirect) with "postgres"."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+async def settings(tmp_path: Path, backend: str) -> AsyncIterator[Settings]:
+    if backend == "sqlite":
+        yield Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}", sqlite_synchronous="NORMAL"
+        )
+        return
+    async with scratch_postgres_database() as url:
+        yield Settings(database_url=url)
+
+
+@asynccontextmanager
+async def scratch_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards; skips when PostgreSQL is absent."""
+    url = make_url(POSTGRES_URL)
+    name = f"handoff_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except (OSError, SQLAlchemyError) as error:
+        await admin.dispose()
+        pytest.skip(f"PostgreSQL is not reachable at {url.render_as_string()}: {error}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
+
+
+@pytest.fixture
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    core = Core.create(settings)
+    await core.start()
+    yield core
+    await core.stop()
+
+
+@pytest.fixture
+async def shop(core: Core) -> str:
+    await core.services.add(slug="shop", name="Shop")
+    return "shop"
+
+
+@pytest.fixture
+async def admin(core: Core) -> AgentRef:
+    return await core.accounts.add(email="ada@example.com", name="Ada", password="password-1", admin=True)
+
+
+@pytest.fixture
+async def alice(core: Core) -> AgentRef:
+    return await core.accounts.add(email="alice@example.com", name="Alice", password="password-1")
+
+
+@pytest.fixture
+async def bob(core: Core) -> AgentRef:
+    return await core.accounts.add(email="bob@example.com", name="Bob", password="password-1")
+
+
+@pytest.fixture
+async def api(core: Core) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(core, manage_core=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://handoff.test") as client:
+        yield client

@@ -1,0 +1,162 @@
+"""The real server in its own process: CLI, first run, event stream, durability across kill -9."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import Server, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}"
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    assert run_cli(database_url, "service", "add", "--slug", "shop", "--name", "Shop").returncode == 0
+    server = Server(
+        database_url,
+        tmp_path / "server.log",
+        HANDOFF_ADMIN_EMAIL="boss@example.com",
+        HANDOFF_ADMIN_PASSWORD="boss-password",
+    )
+    yield server.start()
+    server.stop()
+
+
+def start_conversation(server: Server, text: str = "Hello") -> tuple[str, dict[str, str]]:
+    response = httpx.post(f"{server.url}/api/v1/conversations", json={"service": "shop", "text": text})
+    assert response.status_code == 201, response.text
+    return response.json()["id"], {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def test_cli_creates_services_agents_and_keys(database_url: str) -> None:
+    added = run_cli(
+        database_url, "service", "add", "--slug", "help-desk", "--name", "Help Desk", "--mode", "human_only"
+    )
+    assert added.returncode == 0 and "help-desk" in added.stdout
+    agent = run_cli(
+        database_url,
+        "agent",
+        "add",
+        "--email",
+        "a@example.com",
+        "--name",
+        "Alex",
+        "--password",
+        "long-enough",
+        "--admin",
+    )
+    assert agent.returncode == 0 and agent.stdout.strip().isdigit()
+    key = run_cli(database_url, "service", "key", "--slug", "help-desk")
+    assert key.returncode == 0 and key.stdout.strip().startswith("hk_")
+    again = run_cli(database_url, "service", "add", "--slug", "help-desk", "--name", "Again")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    missing = run_cli(database_url, "service", "key", "--slug", "nope")
+    assert missing.returncode == 2 and "no service" in missing.stderr
+
+
+def test_first_run_prints_a_generated_admin_password_once(database_url: str, tmp_path: Path) -> None:
+    server = Server(database_url, tmp_path / "first.log").start()
+    server.stop()
+    assert server.log().count("Created the first admin: admin@localhost with password ") == 1
+    server.start()
+    server.stop()
+    assert server.log().count("Created the first admin") == 1
+
+
+def test_serves_the_api_docs(server: Server) -> None:
+    assert httpx.get(f"{server.url}/docs").status_code == 200
+    assert httpx.get(f"{server.url}/openapi.json").json()["info"]["title"] == "Handoff API"
+
+
+def test_the_event_stream_delivers_every_new_message(server: Server) -> None:
+    cid, auth = start_conversation(server)
+    received: list[dict[str, object]] = []
+    connected = threading.Event()
+
+    def listen() -> None:
+        with httpx.stream(
+            "GET",
+            f"{server.url}/api/v1/conversations/{cid}/events",
+            headers=auth,
+            timeout=httpx.Timeout(20.0),
+        ) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            for line in response.iter_lines():
+                if line == ": connected":
+                    connected.set()
+                if line.startswith("data: "):
+                    received.append(json.loads(line[6:]))
+                    if len(received) == 3:
+                        return
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    assert connected.wait(20)
+    for text in ("one", "two <b>three</b>", "четыре"):
+        reply = httpx.post(
+            f"{server.url}/api/v1/conversations/{cid}/messages", headers=auth, json={"text": text}
+        )
+        assert reply.status_code == 201
+    listener.join(20)
+    assert [m["text"] for m in received] == ["one", "two <b>three</b>", "четыре"]
+    assert all(m["role"] == "user" and m["conversation_id"] == cid for m in received)
+
+
+def test_the_event_stream_catches_up_from_last_event_id(server: Server) -> None:
+    cid, auth = start_conversation(server, "first")
+    first_id = httpx.get(f"{server.url}/api/v1/conversations/{cid}/messages", headers=auth).json()[
+        "messages"
+    ][0]["id"]
+    httpx.post(f"{server.url}/api/v1/conversations/{cid}/messages", headers=auth, json={"text": "missed"})
+    with httpx.stream(
+        "GET",
+        f"{server.url}/api/v1/conversations/{cid}/events",
+        headers={**auth, "Last-Event-ID": str(first_id)},
+        timeout=20,
+    ) as response:
+        data = next(line for line in response.iter_lines() if line.startswith("data: "))
+    assert json.loads(data[6:])["text"] == "missed"
+
+
+def test_an_acknowledged_message_survives_kill_9(server: Server) -> None:
+    cid, auth = start_conversation(server)
+    acknowledged = []
+    with httpx.Client(base_url=server.url, headers=auth) as client:
+        for i in range(40):
+            response = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": f"message {i}"})
+            assert response.status_code == 201
+            acknowledged.append(response.json()["id"])
+    server.kill()  # straight after the last 201
+    server.start()
+    stored = httpx.get(f"{server.url}/api/v1/conversations/{cid}/messages", headers=auth).json()["messages"]
+    assert set(acknowledged) <= {m["id"] for m in stored}
+
+
+def test_the_session_secret_survives_a_restart(server: Server, database_url: str) -> None:
+    import asyncio
+
+    from handoff.core import Core
+    from handoff.settings import Settings
+
+    async def secret() -> str:
+        core = Core.create(Settings(database_url=database_url))
+        try:
+            return await core.accounts.session_secret()
+        finally:
+            await core.db.dispose()
+
+    before = asyncio.run(secret())
+    server.stop()
+    server.start()
+    assert asyncio.run(secret()) == before
