@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -31,6 +32,7 @@ from handoff.views import ConversationView, FlagKind, MessageView, Role
 from models import AttentionFlag, Conversation, Database, Message, Service
 
 NON_ANSWER_REASON = "The AI could not answer"
+TOKEN_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class Conversations:
         self._bus = bus
         self._detectors = tuple(detectors)
         self._max_text_chars = max_text_chars
+        self._token_hashes: OrderedDict[str, str] = OrderedDict()  # a token never changes: cache its hash
 
     # -- transitions -------------------------------------------------------------------------------------
 
@@ -109,13 +112,14 @@ class Conversations:
             )
             session.add(conversation)
             await session.flush()
+            locked = records.Locked(conversation, service, holder_name=None, open_flags=[])
             first = None
             flags: list[AttentionFlag] = []
             if text is not None:
-                message = await records.append_message(session, conversation, role="user", text=text)
+                message = await records.append_message(session, locked, role="user", text=text)
                 first = records.message_view(message)
-                flags = await self._run_detectors(session, conversation, service, message)
-            card = await records.load_card(session, conversation.id)
+                flags = await self._run_detectors(session, locked, message)
+            card = locked.card()
         events += [ConversationStarted(card), ConversationUpdated(None, card)]
         if first is not None:
             events.append(MessageAdded(first, card))
@@ -140,7 +144,7 @@ class Conversations:
         self, conversation_id: str, text: str, client_message_id: str | None
     ) -> AddedMessage:
         async with self._db.write() as session:
-            conversation, service = await records.lock_conversation(session, conversation_id)
+            locked = await records.lock_conversation(session, conversation_id)
             if client_message_id is not None:
                 existing = await session.scalar(
                     select(Message).where(
@@ -150,15 +154,15 @@ class Conversations:
                 )
                 if existing is not None:
                     return AddedMessage(records.message_view(existing), created=False)
-            self._check_open(conversation)
-            before = await records.load_card(session, conversation_id)
+            self._check_open(locked)
+            before = locked.card()
             message = await records.append_message(
-                session, conversation, role="user", text=text, client_message_id=client_message_id
+                session, locked, role="user", text=text, client_message_id=client_message_id
             )
-            if conversation.opening_question is None:
-                conversation.opening_question = text
-            flags = await self._run_detectors(session, conversation, service, message)
-            after = await records.load_card(session, conversation_id)
+            if locked.conversation.opening_question is None:
+                locked.conversation.opening_question = text
+            flags = await self._run_detectors(session, locked, message)
+            after = locked.card()
         view = records.message_view(message)
         await self._publish_message(view, before, after, flags)
         return AddedMessage(view, created=True)
@@ -173,29 +177,27 @@ class Conversations:
         """
         self._check_text(text)
         async with self._db.write() as session:
-            conversation, service = await records.lock_conversation(session, conversation_id)
-            self._check_open(conversation)
-            if conversation.status == "paused":
+            locked = await records.lock_conversation(session, conversation_id)
+            self._check_open(locked)
+            if locked.conversation.status == "paused":
                 raise AISilenced("a human agent has taken over this conversation")
-            if service.mode == "human_only":
+            if locked.service.mode == "human_only":
                 raise AISilenced("this service is in Human Only mode")
-            before = await records.load_card(session, conversation_id)
-            if agent_name and conversation.agent_name is None:
-                conversation.agent_name = agent_name
-            message = await records.append_message(
-                session, conversation, role="ai", text=text, answered=answered
-            )
-            flags = await self._run_detectors(session, conversation, service, message)
+            before = locked.card()
+            if agent_name and locked.conversation.agent_name is None:
+                locked.conversation.agent_name = agent_name
+            message = await records.append_message(session, locked, role="ai", text=text, answered=answered)
+            flags = await self._run_detectors(session, locked, message)
             if not answered:
                 flag = await records.open_flag(
                     session,
-                    conversation,
+                    locked,
                     kind="non_answer",
                     reason=f"{NON_ANSWER_REASON}: {text}",
                     message_id=message.id,
                 )
                 flags += [flag] if flag else []
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         view = records.message_view(message)
         await self._publish_message(view, before, after, flags)
         return view
@@ -205,24 +207,24 @@ class Conversations:
         if value not in ("up", "down"):
             raise Invalid('a rating is "up" or "down"')
         async with self._db.write() as session:
-            conversation, _service = await records.lock_conversation(session, conversation_id)
+            locked = await records.lock_conversation(session, conversation_id)
             message = await session.get(Message, message_id)
             if message is None or message.conversation_id != conversation_id:
                 raise NotFound("no such message in this conversation")
             if message.role != "ai":
                 raise Invalid("only AI messages can be rated")
-            before = await records.load_card(session, conversation_id)
+            before = locked.card()
             message.rating = value
             flag = None
-            if value == "down" and conversation.ended_at is None:
+            if value == "down" and locked.conversation.ended_at is None:
                 flag = await records.open_flag(
                     session,
-                    conversation,
+                    locked,
                     kind="thumbs_down",
                     reason=f"The customer rated this answer down: {message.text}",
                     message_id=message.id,
                 )
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         view = records.message_view(message)
         events: list[Event] = [MessageRated(view)]
         if flag is not None:
@@ -233,15 +235,15 @@ class Conversations:
     async def request_human(self, *, conversation_id: str) -> ConversationView:
         """The customer asked for a human (the Talk to a human button): raises Help Requested."""
         async with self._db.write() as session:
-            conversation, service = await records.lock_conversation(session, conversation_id)
-            self._check_open(conversation)
-            if service.mode == "ai_only":
+            locked = await records.lock_conversation(session, conversation_id)
+            self._check_open(locked)
+            if locked.service.mode == "ai_only":
                 raise Conflict("human handoff is not available: this service is in AI Only mode")
-            before = await records.load_card(session, conversation_id)
+            before = locked.card()
             flag = await records.open_flag(
-                session, conversation, kind="help_requested", reason="The customer asked to talk to a human"
+                session, locked, kind="help_requested", reason="The customer asked to talk to a human"
             )
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         if flag is not None:
             await self._publish(
                 [ConversationUpdated(before, after), FlagOpened(records.flag_view(flag), after)]
@@ -251,12 +253,12 @@ class Conversations:
     async def end(self, *, conversation_id: str) -> ConversationView:
         """The conversation leaves the active list. Ending twice is harmless."""
         async with self._db.write() as session:
-            conversation, _service = await records.lock_conversation(session, conversation_id)
-            if conversation.ended_at is not None:
-                return await records.load_card(session, conversation_id)
-            before = await records.load_card(session, conversation_id)
-            conversation.ended_at = records.utcnow()
-            after = await records.load_card(session, conversation_id)
+            locked = await records.lock_conversation(session, conversation_id)
+            if locked.conversation.ended_at is not None:
+                return locked.card()
+            before = locked.card()
+            locked.conversation.ended_at = records.utcnow()
+            after = locked.card()
         await self._publish([ConversationEnded(after), ConversationUpdated(before, after)])
         return after
 
@@ -264,11 +266,20 @@ class Conversations:
 
     async def verify_token(self, conversation_id: str, token: str) -> bool:
         """True when `token` opens this conversation (constant-time comparison)."""
-        async with self._db.read() as session:
-            stored = await session.scalar(
-                select(Conversation.token_hash).where(Conversation.id == conversation_id)
-            )
-        return stored is not None and hmac.compare_digest(stored, hash_secret(token))
+        stored = self._token_hashes.get(conversation_id)
+        if stored is None:
+            async with self._db.read() as session:
+                stored = await session.scalar(
+                    select(Conversation.token_hash).where(Conversation.id == conversation_id)
+                )
+            if stored is None:
+                return False
+            self._token_hashes[conversation_id] = stored
+            if len(self._token_hashes) > TOKEN_CACHE_SIZE:
+                self._token_hashes.popitem(last=False)
+        else:
+            self._token_hashes.move_to_end(conversation_id)
+        return hmac.compare_digest(stored, hash_secret(token))
 
     async def get(self, conversation_id: str) -> ConversationView:
         async with self._db.read() as session:
@@ -293,12 +304,12 @@ class Conversations:
             raise Invalid(f"text must be at most {self._max_text_chars} characters")
 
     @staticmethod
-    def _check_open(conversation: Conversation) -> None:
-        if conversation.ended_at is not None:
+    def _check_open(locked: records.Locked) -> None:
+        if locked.conversation.ended_at is not None:
             raise Conflict("this conversation has ended")
 
     async def _run_detectors(
-        self, session: AsyncSession, conversation: Conversation, service: Service, message: Message
+        self, session: AsyncSession, locked: records.Locked, message: Message
     ) -> list[AttentionFlag]:
         detectors = [d for d in self._detectors if message.role in d.roles]
         if not detectors:
@@ -306,7 +317,7 @@ class Conversations:
         previous = await session.scalars(
             select(Message.text)
             .where(
-                Message.conversation_id == conversation.id,
+                Message.conversation_id == message.conversation_id,
                 Message.role == message.role,
                 Message.id < message.id,
             )
@@ -317,7 +328,7 @@ class Conversations:
             role=cast(Role, message.role),  # type: ignore[arg-type]
             text=message.text,
             previous=tuple(reversed(list(previous))),
-            service=service.slug,
+            service=locked.service.slug,
         )
         flags = []
         for detector in detectors:
@@ -326,7 +337,7 @@ class Conversations:
                 continue
             flag = await records.open_flag(
                 session,
-                conversation,
+                locked,
                 kind=cast(FlagKind, finding.kind),
                 reason=finding.reason,
                 score=finding.score,

@@ -51,26 +51,27 @@ class Handoffs:
         """
         async with self._db.write() as session:
             account = await _account(session, agent)
-            before = await records.load_card(session, conversation_id)
-            ai_only_service = select(Service.id).where(Service.mode == "ai_only")
-            claimed = await session.execute(
+            locked = await records.lock_conversation(session, conversation_id)
+            before = locked.card()
+            ai_only_services = select(Service.id).where(Service.mode == "ai_only")
+            claimed = await session.execute(  # the compare-and-set: only an unclaimed, open conversation
                 update(Conversation)
                 .where(
                     Conversation.id == conversation_id,
                     Conversation.ended_at.is_(None),
                     Conversation.claimed_by_id.is_(None),
-                    Conversation.service_id.not_in(ai_only_service),
+                    Conversation.service_id.not_in(ai_only_services),
                 )
                 .values(status="paused", claimed_by_id=account.id)
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return await self._why_not_taken(session, conversation_id, account)
-            conversation, _service = await records.lock_conversation(session, conversation_id)
+                return _why_not_taken(await records.load_card(session, conversation_id), account)
+            locked = await records.lock_conversation(session, conversation_id)
             message = await records.append_message(
-                session, conversation, role="system", text=joined_text(account.display_name)
+                session, locked, role="system", text=joined_text(account.display_name)
             )
-            closed = await records.close_open_flags(session, conversation, by=account, how="acknowledged")
+            closed = await records.close_open_flags(session, locked, by=account, how="acknowledged")
             records.audit(
                 session,
                 action="take_over",
@@ -78,7 +79,7 @@ class Handoffs:
                 conversation_id=conversation_id,
                 acknowledged_flags=closed,
             )
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         events: list[Event] = [
             MessageAdded(records.message_view(message), after),
             ConversationTakenOver(after, account.id, account.display_name),
@@ -89,18 +90,6 @@ class Handoffs:
         await self._publish(events)
         return after
 
-    async def _why_not_taken(
-        self, session: AsyncSession, conversation_id: str, account: Account
-    ) -> ConversationView:
-        card = await records.load_card(session, conversation_id)
-        if card.ended_at is not None:
-            raise Conflict("this conversation has ended")
-        if card.claimed_by_id == account.id:
-            return card
-        if card.claimed_by_id is not None:
-            raise AlreadyClaimed(card.claimed_by_name or "another agent")
-        raise Conflict("agents cannot take over conversations of a service in AI Only mode")
-
     async def send(self, *, conversation_id: str, agent: AgentRef, text: str) -> MessageView:
         """The holding agent's reply to the customer."""
         if not text.strip():
@@ -109,11 +98,9 @@ class Handoffs:
             raise Invalid(f"text must be at most {self._max_text_chars} characters")
         async with self._db.write() as session:
             account = await _account(session, agent)
-            conversation, _service = await self._held(session, conversation_id, account)
-            before = await records.load_card(session, conversation_id)
-            message = await records.append_message(
-                session, conversation, role="human", text=text, author=account
-            )
+            locked = await self._held(session, conversation_id, account)
+            before = locked.card()
+            message = await records.append_message(session, locked, role="human", text=text, author=account)
             records.audit(
                 session,
                 action="send",
@@ -121,7 +108,7 @@ class Handoffs:
                 conversation_id=conversation_id,
                 message_id=message.id,
             )
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         view = records.message_view(message)
         await self._publish([MessageAdded(view, after), ConversationUpdated(before, after)])
         return view
@@ -130,12 +117,12 @@ class Handoffs:
         """Let go of the claim without resuming the AI: the conversation stays paused for a colleague."""
         async with self._db.write() as session:
             account = await _account(session, agent)
-            conversation, _service = await self._held(session, conversation_id, account)
-            before = await records.load_card(session, conversation_id)
-            conversation.claimed_by_id = None
-            message = await records.append_message(session, conversation, role="system", text=RELEASED_TEXT)
+            locked = await self._held(session, conversation_id, account)
+            before = locked.card()
+            locked.claim(None)
+            message = await records.append_message(session, locked, role="system", text=RELEASED_TEXT)
             records.audit(session, action="release", account_id=account.id, conversation_id=conversation_id)
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         await self._publish(
             [
                 MessageAdded(records.message_view(message), after),
@@ -152,20 +139,19 @@ class Handoffs:
         """
         async with self._db.write() as session:
             account = await _account(session, agent)
-            conversation, _service = await records.lock_conversation(session, conversation_id)
-            if conversation.ended_at is not None:
+            locked = await records.lock_conversation(session, conversation_id)
+            if locked.conversation.ended_at is not None:
                 raise Conflict("this conversation has ended")
-            if conversation.claimed_by_id not in (None, account.id):
-                holder = await session.get(Account, conversation.claimed_by_id)
-                raise AlreadyClaimed(holder.display_name if holder else "another agent")
-            if conversation.status != "paused":
+            if locked.conversation.claimed_by_id not in (None, account.id):
+                raise AlreadyClaimed(locked.holder_name or "another agent")
+            if locked.conversation.status != "paused":
                 raise Conflict("the AI is already active in this conversation")
-            before = await records.load_card(session, conversation_id)
-            conversation.status = "ai_active"
-            conversation.claimed_by_id = None
-            message = await records.append_message(session, conversation, role="system", text=RESUMED_TEXT)
+            before = locked.card()
+            locked.conversation.status = "ai_active"
+            locked.claim(None)
+            message = await records.append_message(session, locked, role="system", text=RESUMED_TEXT)
             records.audit(session, action="resume_ai", account_id=account.id, conversation_id=conversation_id)
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         await self._publish(
             [
                 MessageAdded(records.message_view(message), after),
@@ -179,9 +165,9 @@ class Handoffs:
         """Close the open flags without taking over (the agent judged no human is needed)."""
         async with self._db.write() as session:
             account = await _account(session, agent)
-            conversation, _service = await records.lock_conversation(session, conversation_id)
-            before = await records.load_card(session, conversation_id)
-            closed = await records.close_open_flags(session, conversation, by=account, how="dismissed")
+            locked = await records.lock_conversation(session, conversation_id)
+            before = locked.card()
+            closed = await records.close_open_flags(session, locked, by=account, how="dismissed")
             if closed:
                 records.audit(
                     session,
@@ -190,7 +176,7 @@ class Handoffs:
                     conversation_id=conversation_id,
                     flags=closed,
                 )
-            after = await records.load_card(session, conversation_id)
+            after = locked.card()
         if closed:
             await self._publish(
                 [
@@ -200,22 +186,29 @@ class Handoffs:
             )
         return after
 
-    async def _held(
-        self, session: AsyncSession, conversation_id: str, account: Account
-    ) -> tuple[Conversation, Service]:
-        conversation, service = await records.lock_conversation(session, conversation_id)
-        if conversation.ended_at is not None:
+    async def _held(self, session: AsyncSession, conversation_id: str, account: Account) -> records.Locked:
+        locked = await records.lock_conversation(session, conversation_id)
+        if locked.conversation.ended_at is not None:
             raise Conflict("this conversation has ended")
-        if conversation.claimed_by_id != account.id:
-            if conversation.claimed_by_id is None:
+        if locked.conversation.claimed_by_id != account.id:
+            if locked.conversation.claimed_by_id is None:
                 raise Conflict("take over the conversation first")
-            holder = await session.get(Account, conversation.claimed_by_id)
-            raise AlreadyClaimed(holder.display_name if holder else "another agent")
-        return conversation, service
+            raise AlreadyClaimed(locked.holder_name or "another agent")
+        return locked
 
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             await self._bus.publish(event)
+
+
+def _why_not_taken(card: ConversationView, account: Account) -> ConversationView:
+    if card.ended_at is not None:
+        raise Conflict("this conversation has ended")
+    if card.claimed_by_id == account.id:
+        return card
+    if card.claimed_by_id is not None:
+        raise AlreadyClaimed(card.claimed_by_name or "another agent")
+    raise Conflict("agents cannot take over conversations of a service in AI Only mode")
 
 
 async def _account(session: AsyncSession, agent: AgentRef) -> Account:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -62,12 +63,13 @@ def _card_query() -> Select[Conversation, str, str, str]:
     )
 
 
-def _card(row: Any, flags: Sequence[FlagView]) -> ConversationView:
-    conversation, slug, mode, holder_name = row
+def _card(
+    conversation: Conversation, slug: str, mode: str, holder_name: str | None, flags: Sequence[FlagView]
+) -> ConversationView:
     return ConversationView(
         id=conversation.id,
         service_slug=slug,
-        service_mode=mode,
+        service_mode=cast(Mode, mode),
         status=cast(Status, conversation.status),
         started_at=conversation.started_at,
         last_activity_at=conversation.last_activity_at,
@@ -86,9 +88,45 @@ def _card(row: Any, flags: Sequence[FlagView]) -> ConversationView:
     )
 
 
-async def load_card(session: AsyncSession, conversation_id: str) -> ConversationView:
-    """The conversation's card as this transaction sees it."""
-    query = _card_query().where(Conversation.id == conversation_id).execution_options(populate_existing=True)
+@dataclass
+class Locked:
+    """A conversation locked for this transaction, with what its card needs, kept current in memory.
+
+    Transitions change it through the functions below, so `card()` gives the before and after views
+    without reading the database again.
+    """
+
+    conversation: Conversation
+    service: Service
+    holder_name: str | None
+    open_flags: list[AttentionFlag]
+
+    def card(self) -> ConversationView:
+        return _card(
+            self.conversation,
+            self.service.slug,
+            self.service.mode,
+            self.holder_name,
+            [flag_view(flag) for flag in self.open_flags],
+        )
+
+    def claim(self, holder: Account | None) -> None:
+        self.conversation.claimed_by_id = holder.id if holder else None
+        self.holder_name = holder.display_name if holder else None
+
+
+async def lock_conversation(session: AsyncSession, conversation_id: str) -> Locked:
+    """The conversation, locked against concurrent writers until commit.
+
+    SQLite writers are already serialised by BEGIN IMMEDIATE; PostgreSQL takes the row lock here.
+    """
+    query = (
+        _card_query()
+        .add_columns(Service)
+        .where(Conversation.id == conversation_id)
+        .with_for_update(of=Conversation)
+        .execution_options(populate_existing=True)
+    )
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound("no such conversation")
@@ -97,7 +135,12 @@ async def load_card(session: AsyncSession, conversation_id: str) -> Conversation
         .where(AttentionFlag.conversation_id == conversation_id, AttentionFlag.closed_at.is_(None))
         .order_by(AttentionFlag.id)
     )
-    return _card(row, [flag_view(flag) for flag in flags])
+    return Locked(conversation=row[0], service=row[4], holder_name=row[3], open_flags=list(flags))
+
+
+async def load_card(session: AsyncSession, conversation_id: str) -> ConversationView:
+    """The conversation's card as this transaction sees it."""
+    return (await lock_conversation(session, conversation_id)).card()
 
 
 async def load_active_cards(session: AsyncSession, service_slug: str | None = None) -> list[ConversationView]:
@@ -114,31 +157,12 @@ async def load_active_cards(session: AsyncSession, service_slug: str | None = No
         .order_by(AttentionFlag.id)
     ):
         flags[flag.conversation_id].append(flag_view(flag))
-    return [_card(row, flags.get(row[0].id, ())) for row in rows]
-
-
-async def lock_conversation(session: AsyncSession, conversation_id: str) -> tuple[Conversation, Service]:
-    """The conversation and its service, locked against concurrent writers until commit.
-
-    SQLite writers are already serialised by BEGIN IMMEDIATE; PostgreSQL takes row locks here.
-    """
-    row = (
-        await session.execute(
-            select(Conversation, Service)
-            .join(Service, Service.id == Conversation.service_id)
-            .where(Conversation.id == conversation_id)
-            .with_for_update(of=Conversation)
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if row is None:
-        raise NotFound("no such conversation")
-    return row[0], row[1]
+    return [_card(*row, flags.get(row[0].id, ())) for row in rows]
 
 
 async def append_message(
     session: AsyncSession,
-    conversation: Conversation,
+    locked: Locked,
     *,
     role: Role,
     text: str,
@@ -147,6 +171,7 @@ async def append_message(
     client_message_id: str | None = None,
 ) -> Message:
     now = utcnow()
+    conversation = locked.conversation
     message = Message(
         conversation_id=conversation.id,
         role=role,
@@ -167,7 +192,7 @@ async def append_message(
 
 async def open_flag(
     session: AsyncSession,
-    conversation: Conversation,
+    locked: Locked,
     *,
     kind: FlagKind,
     reason: str,
@@ -175,17 +200,10 @@ async def open_flag(
     message_id: int | None = None,
 ) -> AttentionFlag | None:
     """Open a flag unless one of the same kind is already open; returns the new flag or None."""
-    already_open = await session.scalar(
-        select(AttentionFlag.id).where(
-            AttentionFlag.conversation_id == conversation.id,
-            AttentionFlag.kind == kind,
-            AttentionFlag.closed_at.is_(None),
-        )
-    )
-    if already_open is not None:
+    if any(flag.kind == kind for flag in locked.open_flags):
         return None
     flag = AttentionFlag(
-        conversation_id=conversation.id,
+        conversation_id=locked.conversation.id,
         kind=kind,
         reason=reason,
         score=score,
@@ -194,26 +212,21 @@ async def open_flag(
     )
     session.add(flag)
     await session.flush()
+    locked.open_flags.append(flag)
     return flag
 
 
-async def close_open_flags(
-    session: AsyncSession, conversation: Conversation, *, by: Account, how: str
-) -> list[int]:
-    flags = list(
-        await session.scalars(
-            select(AttentionFlag).where(
-                AttentionFlag.conversation_id == conversation.id, AttentionFlag.closed_at.is_(None)
-            )
-        )
-    )
+async def close_open_flags(session: AsyncSession, locked: Locked, *, by: Account, how: str) -> list[int]:
     now = utcnow()
-    for flag in flags:
+    closed = []
+    for flag in locked.open_flags:
         flag.closed_at = now
         flag.closed_by_id = by.id
         flag.closed_how = how
+        closed.append(flag.id)
+    locked.open_flags.clear()
     await session.flush()
-    return [flag.id for flag in flags]
+    return closed
 
 
 def audit(

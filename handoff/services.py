@@ -185,12 +185,12 @@ async def _hand_back_to_ai(session: AsyncSession, service: Service, agent: Agent
         )
     )
     for conversation_id in list(paused):
-        conversation, _service = await records.lock_conversation(session, conversation_id)
-        before = await records.load_card(session, conversation_id)
-        conversation.status = "ai_active"
-        conversation.claimed_by_id = None
-        message = await records.append_message(session, conversation, role="system", text=RESUMED_TEXT)
-        after = await records.load_card(session, conversation_id)
+        locked = await records.lock_conversation(session, conversation_id)
+        before = locked.card()
+        locked.conversation.status = "ai_active"
+        locked.claim(None)
+        message = await records.append_message(session, locked, role="system", text=RESUMED_TEXT)
+        after = locked.card()
         events += [
             MessageAdded(records.message_view(message), after),
             AIResumed(after, agent.id if agent else None),

@@ -7,8 +7,10 @@ with another writer. PostgreSQL gets row locks from the services (`SELECT ... FO
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ class Database:
         self.read_engine = self._engine(immediate=False) if self.is_sqlite else self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite has one writer at a time; queueing writers here avoids its busy-wait sleeps.
+        self._write_turn: AbstractAsyncContextManager[object] = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     def _engine(self, *, immediate: bool) -> AsyncEngine:
         if not self.is_sqlite:
@@ -58,7 +62,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed when the block ends, rolled back when it raises."""
-        async with self._writer() as session, session.begin():
+        async with self._write_turn, self._writer() as session, session.begin():
             yield session
 
     @asynccontextmanager
