@@ -1,0 +1,254 @@
+"""Help Requested: the customer asks for a human, in the words people really use in chats.
+
+A request is a verb of reaching someone (talk to, speak with, connect me to, transfer me, get me...) with a
+human target (a human, a real person, an agent, a representative, a manager...), or a phrase that means it
+by itself (escalate, human handoff, a live agent, I don't want to talk to a bot). It does not count when
+the clause negates it ("no need for a human", "I don't need to speak to anyone"), when it asks whether
+this is a person ("am I talking to a real person?"), when it tells of the past ("I spoke to an agent
+yesterday": past-tense verbs are not in the patterns), or when the customer asks an agent to do
+something ("ask an agent how to..."): determiners like "my travel" never sit between verb and target.
+"""
+
+from __future__ import annotations
+
+import re
+
+from detection.base import Finding, MessageContext, Role
+from detection.text import clauses, normalise, run_together, typo_table
+
+VOCABULARY = frozenset(
+    {
+        "human",
+        "humans",
+        "person",
+        "people",
+        "someone",
+        "somebody",
+        "anyone",
+        "anybody",
+        "agent",
+        "agents",
+        "representative",
+        "operator",
+        "manager",
+        "supervisor",
+        "employee",
+        "staff",
+        "talk",
+        "speak",
+        "speaking",
+        "talking",
+        "contact",
+        "connect",
+        "transfer",
+        "escalate",
+        "forward",
+        "please",
+        "customer",
+        "service",
+        "support",
+        "machine",
+        "robot",
+        "understand",
+        "helping",
+        "available",
+        "real",
+        "live",
+        "want",
+        "need",
+        "with",
+        "contacting",
+        "there",
+    }
+)
+JOINABLE = frozenset(
+    {
+        "to",
+        "a",
+        "an",
+        "the",
+        "is",
+        "me",
+        "you",
+        "i",
+        "can",
+        "speak",
+        "talk",
+        "chat",
+        "human",
+        "person",
+        "agent",
+        "someone",
+        "with",
+        "there",
+    }
+)
+PROTECTED = frozenset(
+    {
+        "humane",
+        "managed",
+        "manages",
+        "steak",
+        "sneak",
+        "spear",
+        "speck",
+        "personal",
+        "parson",
+        "persona",
+        "contract",
+        "contacts",
+        "conflict",
+        "connected",
+        "transfers",
+        "transferred",
+        "forwards",
+        "serviced",
+        "services",
+        "supports",
+        "supported",
+        "machines",
+        "robots",
+        "agency",
+        "talks",
+        "speaks",
+        "wants",
+        "needs",
+        "went",
+        "wait",
+        "wish",
+        "what",
+        "want",
+        "when",
+        "wand",
+        "ward",
+        "reel",
+        "reap",
+        "read",
+        "rear",
+        "live",
+        "love",
+        "life",
+        "like",
+        "line",
+        "lime",
+        "give",
+        "with",
+        "where",
+        "here",
+        "these",
+        "three",
+        "their",
+        "then",
+        "them",
+        "other",
+        "tome",
+        "mean",
+        "meant",
+    }
+)
+
+ARTICLE = (
+    r"(?:(?:a|an|the|some|any|your|one|of|real|live|actual|proper|genuine|human|customer|service|support|"
+    r"sales|care|another|other|flesh|and|blood|different|more|senior|competent|qualified|actual|"
+    r"fucking|freaking|frigging|effing|damn|damned|bloody|goddamn|please|just|right|now)\s+)*"
+)
+HUMAN_ONLY = (
+    r"(?:humans?(?:\s+beings?)?|persons?|people|representatives?|operators?|managers?|supervisors?|"
+    r"staff|employees?|(?:human|live|real|customer\s+service|support|service)\s+agents?|"
+    r"customer\s+(?:service|care|support)|support\s+team|your\s+team|someone\s+real|"
+    r"real\s+(?:someone|somebody|one)|real\s+(?!estate)[a-z]+\s+(?:employee|person|human|representative)s?)"
+)
+ANYONE = r"(?:someone|somebody|anyone|anybody|agents?|team|(?:a|the)\s+team)"
+REACH = r"(?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?|communicate|converse)\s+(?:to|with)"
+CONTACT = (
+    r"(?:contact(?:ing)?|reach(?:ing)?|call|connect(?:ing)?\s+(?:me\s+)?(?:to|with)|"
+    r"put\s+me\s+(?:through|in\s+touch)\s+(?:to|with)|transfer(?:ring)?\s+me\s+(?:to|over\s+to)?|"
+    r"forward\s+me\s+to|pass\s+me\s+(?:on\s+)?to|"
+    r"hand\s+(?:me|this|it|us|the\s+conversation|a\s+conversation|this\s+conversation)\s+(?:over\s+)?to|"
+    r"escalate\s+(?:this|me|it|my\s+\w+)?\s*to|get\s+me|bring\s+(?:me\s+)?(?:in\s+)?)"
+)
+WANT = r"(?:want|need|give\s+me|get|prefer|request|requesting|demand|like)"
+
+REQUESTS = [
+    re.compile(rf"\b(?:{REACH}|{CONTACT})\s+{ARTICLE}(?:{HUMAN_ONLY}|{ANYONE})\b"),
+    re.compile(rf"\b{WANT}\s+(?:to\s+(?:have|get)\s+)?{ARTICLE}{HUMAN_ONLY}\b"),
+    re.compile(
+        r"\b(?:escalate|escalation|human\s+hand\s?off|handoff\s+to\s+a\s+human|transfer\s+me|"
+        r"real\s+(?:person|human)|live\s+(?:person|agent|human|operator|support)|human\s+(?:agent|support|"
+        r"being|assistance|help)|service\s+agent|actual\s+(?:person|human))\b"
+    ),
+    re.compile(
+        r"\b(?:don't|do\s+not|not|never|doesn't|hate\s+to|tired\s+of)\s+(?:want|like|wish|going)?\s*"
+        r"(?:to\s+)?(?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?)\s+(?:to|with)\s+(?:a|an|the|this|some|your)?"
+        r"\s*(?:bot|machine|robot|computer|ai|chatbot|program)s?\b"
+    ),
+    re.compile(
+        r"\b(?:talking|chatting|speaking)\s+(?:to|with)\s+(?:a|this|the|your)\s+(?:bot|machine|robot|chatbot)"
+        r"\s+is\b"
+    ),
+    re.compile(
+        r"\b(?:is|are)\s+there\s+(?:also\s+)?(?:a\s+|an\s+|any\s+)?(?:humans?|persons?|people|agents?|"
+        r"real\s+people)\b"
+    ),
+    re.compile(
+        r"\b(?:any|a|an)\s+(?:person|human|agent|one|representative)\s+(?:available|around|there|free)\b"
+    ),
+    re.compile(
+        rf"\bthere\s+(?:is|are|'s)\s+{ARTICLE}(?:someone|somebody|anyone|anybody|person|human|agent|"
+        r"representative)s?\s+(?:available|around|free|i\s+can)\b"
+    ),
+    re.compile(
+        rf"\bis\s+there\s+{ARTICLE}(?:someone|somebody|anyone|anybody|person|human|agent|representative)s?\s+"
+        r"(?:available|around|free|i\s+can|who\s+can|to\s+talk)\b"
+    ),
+    re.compile(
+        r"\b(?:someone|somebody|anyone)\s+(?:from|at|in)\s+(?:your\s+|the\s+)?(?:customer|support|service|team|"
+        r"staff|company)\b"
+    ),
+    re.compile(r"\bnot\s+(?:a\s+)?(?:bot|machine|robot)\b.*\b(?:person|human)\b"),
+    re.compile(
+        r"^(?:a\s+|an\s+)?(?:real\s+|live\s+)?(?:humans?|agent|person|representative|operator|"
+        r"customer\s+service|supervisor|manager)(?:\s+(?:please|now|asap|needed))*$"
+    ),
+]
+NEGATED = re.compile(
+    r"\b(?:no\s+need|not\s+need|don't\s+need|do\s+not\s+need|needn't|don't\s+want|do\s+not\s+want|"
+    r"won't\s+need|no\s+longer|rather\s+not|never\s+mind|without|not\s+looking|no\s+reason|"
+    r"don't\s+have\s+to|doesn't\s+have\s+to|not\s+necessary|unnecessary|no\s+one\s+needs)\b"
+)
+ASKS_WHETHER = re.compile(
+    r"\b(?:are\s+you|is\s+this|is\s+it|am\s+i\s+(?:talking|speaking|chatting)|was\s+that|were\s+you)\b"
+)
+BOT_WORDS = re.compile(r"\b(?:bot|machine|robot|computer|chatbot|program)s?\b")
+
+
+class HelpRequested:
+    kind = "help_requested"
+    roles: frozenset[Role] = frozenset({"user"})
+
+    def __init__(self) -> None:
+        self._typos = typo_table(VOCABULARY, PROTECTED)
+        self._typos.update(
+            {k: v for k, v in run_together(VOCABULARY | JOINABLE).items() if k not in PROTECTED}
+        )
+
+    def detect(self, message: MessageContext) -> Finding | None:
+        for clause in clauses(normalise(message.text, self._typos)):
+            if self._requests_a_human(clause):
+                return Finding(self.kind, f"The customer asked for a human: {message.text}")
+        return None
+
+    def _requests_a_human(self, clause: str) -> bool:
+        for pattern in REQUESTS:
+            match = pattern.search(clause)
+            if match is None:
+                continue
+            before = clause[: match.start()]
+            anti_bot = BOT_WORDS.search(match.group(0)) is not None
+            if not anti_bot and NEGATED.search(before + " " + match.group(0)[:12]):
+                continue
+            asking_whether = ASKS_WHETHER.search(before[-30:] + " " + match.group(0)[:20])
+            if asking_whether and not re.search(r"\b(?:can|could|may)\s+i\b", before):
+                continue
+            return True
+        return False
