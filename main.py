@@ -28,9 +28,7 @@ async def _prepare(settings: Settings) -> str:
         )
         if first is not None and first.generated_password is not None:
             print(f"Created the first admin: {first.email} with password {first.generated_password}")
-            print(
-                "Shown only once: keep it, or set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD."
-            )
+            print("Shown only once: keep it, or set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD.")
         elif first is not None:
             print(f"Created the first admin: {first.email}")
         return await core.accounts.session_secret()

@@ -21,28 +21,38 @@ import httpx
 from tests.support import Server, run_cli
 
 
-async def client_loop(client: httpx.AsyncClient, cid: str, token: str, count: int, latencies: list[float]) -> None:
+async def client_loop(
+    client: httpx.AsyncClient, cid: str, token: str, count: int, latencies: list[float]
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     for i in range(count):
         started = time.perf_counter()
-        response = await client.post(f"/api/v1/conversations/{cid}/messages", headers=headers,
-                                     json={"text": f"Where is my order number {i}? It is late."})
+        response = await client.post(
+            f"/api/v1/conversations/{cid}/messages",
+            headers=headers,
+            json={"text": f"Where is my order number {i}? It is late."},
+        )
         response.raise_for_status()
         latencies.append(time.perf_counter() - started)
 
 
 async def measure(url: str, clients: int, messages: int) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=clients)) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=30, limits=httpx.Limits(max_connections=clients)
+    ) as client:
         conversations = []
         for _ in range(clients):
-            created = (await client.post("/api/v1/conversations", json={"service": "bench", "text": "hi"})).json()
+            created = (
+                await client.post("/api/v1/conversations", json={"service": "bench", "text": "hi"})
+            ).json()
             conversations.append((created["id"], created["token"]))
         await client_loop(client, *conversations[0], 50, [])  # warm-up
         latencies: list[float] = []
         started = time.perf_counter()
         per_client = messages // clients
-        await asyncio.gather(*(client_loop(client, cid, token, per_client, latencies)
-                               for cid, token in conversations))
+        await asyncio.gather(
+            *(client_loop(client, cid, token, per_client, latencies) for cid, token in conversations)
+        )
         elapsed = time.perf_counter() - started
     latencies.sort()
     return {
@@ -63,14 +73,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         run_cli(url, "service", "add", "--slug", "bench", "--name", "Bench")
-        server = Server(url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=args.synchronous).start()
+        server = Server(
+            url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=args.synchronous
+        ).start()
         try:
             figures = asyncio.run(measure(server.url, args.clients, args.messages))
         finally:
             server.stop()
     figures = {"benchmark": "ingest", "clients": args.clients, "synchronous": args.synchronous, **figures}
-    print(f"{figures['messages']} messages from {args.clients} clients in {figures['seconds']} s: "
-          f"{figures['messages_per_second']} messages/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms")
+    print(
+        f"{figures['messages']} messages from {args.clients} clients in {figures['seconds']} s: "
+        f"{figures['messages_per_second']} messages/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"
+    )
     print(json.dumps(figures))
 
 

@@ -82,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{title}: {text[:200]!r}")
     print(
         f"{args.detector} on {args.input.name} ({args.part}): n={figures['n']} "
-        f"precision={figures['precision']} recall={figures['recall']} f1={figures['f1']} ({figures['microseconds_per_message']} µs/message)"
+        f"precision={figures['precision']} recall={figures['recall']} f1={figures['f1']} "
+        f"({figures['microseconds_per_message']} µs/message)"
     )
     print(json.dumps({"detector": args.detector, **figures, "part": args.part}))
     return 0

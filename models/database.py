@@ -35,7 +35,9 @@ class Database:
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing writers here avoids its busy-wait sleeps.
-        self._write_turn: AbstractAsyncContextManager[object] = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._write_turn: AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
+        )
 
     def _engine(self, *, immediate: bool) -> AsyncEngine:
         if not self.is_sqlite:
