@@ -63,7 +63,11 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
             return str(agent.id)
         if args.what == "add":
             service = await core.services.add(
-                slug=args.slug, name=args.name, mode=args.mode, knowledge_dir=args.knowledge
+                slug=args.slug,
+                name=args.name,
+                mode=args.mode,
+                knowledge_dir=args.knowledge,
+                negative_threshold=args.negative_threshold,
             )
             return f"{service.id} {service.slug}"
         return await core.services.new_api_key(slug=args.slug)
@@ -99,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
         "--mode", default="human_supported", choices=["ai_only", "human_supported", "human_only"]
     )
     add_service.add_argument("--knowledge", help="folder of the service's specialist agents' knowledge")
+    add_service.add_argument(
+        "--negative-threshold",
+        type=float,
+        help="fire Negative Feedback at this score or lower (-1..0; default -0.2)",
+    )
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)
     return root

@@ -16,6 +16,7 @@ class MessageContext:
     text: str
     previous: tuple[str, ...] = field(default_factory=tuple)
     service: str = ""
+    negative_threshold: float | None = None  # the service's own Negative Feedback threshold, if it has one
 
 
 @dataclass(frozen=True, slots=True)

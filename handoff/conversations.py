@@ -329,6 +329,7 @@ class Conversations:
             text=message.text,
             previous=tuple(reversed(list(previous))),
             service=locked.service.slug,
+            negative_threshold=locked.service.negative_threshold,
         )
         flags = []
         for detector in detectors:

@@ -37,13 +37,21 @@ class Services:
         self._bus = bus
 
     async def add(
-        self, *, slug: str, name: str, mode: str = "human_supported", knowledge_dir: str | None = None
+        self,
+        *,
+        slug: str,
+        name: str,
+        mode: str = "human_supported",
+        knowledge_dir: str | None = None,
+        negative_threshold: float | None = None,
     ) -> ServiceView:
         if not SLUG.match(slug):
             raise Invalid("a slug is lowercase letters, digits and dashes, at most 64 characters")
         if not name.strip():
             raise Invalid("a service needs a name")
         _check_mode(mode)
+        if negative_threshold is not None and not -1.0 <= negative_threshold <= 0.0:
+            raise Invalid("a Negative Feedback threshold is between -1 and 0")
         try:
             async with self._db.write() as session:
                 service = Service(
@@ -51,6 +59,7 @@ class Services:
                     name=name.strip(),
                     mode=mode,
                     knowledge_dir=knowledge_dir,
+                    negative_threshold=negative_threshold,
                     created_at=records.utcnow(),
                 )
                 session.add(service)

@@ -55,6 +55,7 @@ class Service(Base):
     name: Mapped[str] = mapped_column(String(200))
     mode: Mapped[str] = mapped_column(String(20), default="human_supported")
     knowledge_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
+    negative_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -1,0 +1,25 @@
+"""The migrations build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, text
+
+from handoff.core import Core
+from models import Base
+
+
+async def test_the_migrated_schema_matches_the_models(core: Core) -> None:
+    def differences(connection: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+    async with core.db.write_engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_migrating_twice_changes_nothing(core: Core) -> None:
+    await core.db.migrate()
+    async with core.db.read() as session:
+        version = await session.scalar(text("select version_num from alembic_version"))
+    assert version == "0002"
