@@ -2,13 +2,63 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from handoff.core import Core
 
+STATIC = Path(__file__).parent / "static"
+SOUNDS = Path(__file__).parent.parent / "assets" / "sounds"
 
-def install(core: Core) -> None:
-    """Register the console's pages."""
-    from nicegui import ui
 
-    @ui.page("/")
-    def index() -> None:
-        ui.navigate.to("/docs")
+def install(core: Core, *, start_core: bool = False) -> None:
+    """Register the console's pages and start relaying the core's events to them at start-up.
+
+    `start_core` also starts the core (when no API app's lifespan does, as in the UI tests).
+    """
+    from fastapi.responses import RedirectResponse
+    from nicegui import app, ui
+
+    from handoff_ui import help_page, login_page
+    from handoff_ui.handoff_page import HandoffScreen
+    from handoff_ui.live import Live
+    from handoff_ui.session import signed_in, to_login
+
+    live = Live(core)
+
+    async def start() -> None:
+        if start_core:
+            await core.start()
+        await live.start()
+
+    async def stop() -> None:
+        await live.stop()
+        if start_core:
+            await core.stop()
+
+    app.on_startup(start)
+    app.on_shutdown(stop)
+    app.add_static_files("/handoff-static", STATIC)
+    app.add_static_files("/sounds", SOUNDS)
+    ui.add_head_html(
+        '<link rel="stylesheet" href="/handoff-static/console.css">'
+        '<script src="/handoff-static/console.js"></script>',
+        shared=True,
+    )
+
+    login_page.register(core)
+    help_page.register(core, live)
+
+    @ui.page("/", title="Handoff")
+    def index() -> RedirectResponse:
+        return RedirectResponse("/handoff", status_code=303)
+
+    @ui.page("/handoff", title="Human Handoff · Handoff")
+    async def handoff(conversation: str | None = None) -> object:
+        agent = await signed_in(core)
+        if agent is None:
+            return to_login("/handoff")
+        screen = HandoffScreen(core, live, agent)
+        await screen.build()
+        if conversation:
+            screen.open(conversation)
+        return None

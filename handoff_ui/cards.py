@@ -1,0 +1,84 @@
+"""A conversation card: drawn once, then updated in place from each new snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from nicegui import ui
+
+from handoff.views import ConversationView
+from handoff_ui.words import FLAG_COLORS, FLAG_WORDS, STATUS_COLORS, STATUS_WORDS
+
+
+def relative_time(moment: datetime) -> str:
+    """The same words as the browser's `handoffRelative`, for the first render."""
+    seconds = max(0.0, (datetime.now(UTC) - moment).total_seconds())
+    if seconds < 45:
+        return "just now"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = round(minutes / 60)
+    return f"{hours} h ago" if hours < 24 else f"{round(hours / 24)} d ago"
+
+
+def location(view: ConversationView) -> str:
+    return ", ".join(part for part in (view.city, view.region) if part) or "Unknown location"
+
+
+class ConversationCard(ui.card):
+    def __init__(self, view: ConversationView, on_open: Callable[[str], None]) -> None:
+        super().__init__()
+        self.view = view
+        self.classes("hf-card q-pa-sm gap-1 w-full")
+        self.props(f"data-testid=conversation-card data-conversation-id={view.id}")
+        self.on("click", lambda: on_open(self.view.id))
+        with self:
+            with ui.row().classes("w-full items-center gap-1 no-wrap"):
+                self._status = ui.badge()
+                self._agent = ui.badge().props("outline color=primary")
+                ui.space()
+                self._flags = ui.row().classes("gap-1 no-wrap")
+            with ui.row().classes("items-center gap-1 text-caption text-grey-8"):
+                ui.icon("place", size="xs")
+                self._where = ui.label()
+            self._question = ui.label().classes("hf-question text-body2")
+            with ui.row().classes("w-full items-center text-caption text-grey-7 gap-2"):
+                self._started = ui.label()
+                ui.label("·")
+                self._count = ui.label()
+                ui.space()
+                self._holder = ui.label().classes("text-primary")
+        self._shown_flags: tuple[tuple[str, str], ...] | None = None
+        self.show(view, force=True)
+
+    def show(self, view: ConversationView, *, force: bool = False) -> None:
+        """Bring the card up to date with `view`; only what changed is sent to the browser."""
+        old, self.view = self.view, view
+        if force or (old.status, old.needs_attention) != (view.status, view.needs_attention):
+            self.props(f"data-status={view.status} data-attention={str(view.needs_attention).lower()}")
+            self.classes(add="hf-attention") if view.needs_attention else self.classes(remove="hf-attention")
+            self._status.set_text(STATUS_WORDS[view.status])
+            self._status.props(f"color={STATUS_COLORS[view.status]}")
+        self._agent.set_text(view.agent_name or "")
+        self._agent.set_visibility(bool(view.agent_name))
+        self._where.set_text(location(view))
+        self._question.set_text(view.opening_question or "(no question yet)")
+        if force:
+            self._started.set_text(relative_time(view.started_at))
+            self._started.props(f"data-ts={view.started_at.isoformat()}")
+        self._count.set_text(f"{view.message_count} message{'' if view.message_count == 1 else 's'}")
+        self._holder.set_text(f"Claimed by {view.claimed_by_name}" if view.claimed_by_name else "")
+        flags = tuple((flag.kind, flag.reason) for flag in view.open_flags)
+        if flags != self._shown_flags:
+            self._shown_flags = flags
+            self._flags.clear()
+            with self._flags:
+                for flag in view.open_flags:
+                    badge = ui.badge(FLAG_WORDS[flag.kind]).props(
+                        f"color={FLAG_COLORS[flag.kind]} data-testid=flag-badge data-flag={flag.kind}"
+                    )
+                    with badge:
+                        score = f" (score {flag.score:+.2f})" if flag.score is not None else ""
+                        ui.tooltip(flag.reason + score).classes("text-body2").style("max-width: 360px")

@@ -1,0 +1,89 @@
+"""The frame around every console page: header with navigation, connection status, sound toggle and
+account, plus the attention toasts and sound. Built once per page, so its subscriptions are once per tab."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from nicegui import ui
+
+from handoff.views import AgentRef
+from handoff_ui.live import AttentionRaised, Live
+from handoff_ui.session import sign_out
+from handoff_ui.words import FLAG_WORDS
+
+PAGES = (("/handoff", "Human Handoff"), ("/help", "Help"))
+
+
+def console_frame(
+    live: Live, agent: AgentRef, current: str, on_open: Callable[[str], None] | None = None
+) -> None:
+    """Draw the header and start the notifications. `on_open` opens a conversation named by a toast;
+    without it, the toast leads to the Human Handoff screen."""
+    with ui.header().classes("items-center bg-slate-800 text-white q-px-md q-py-sm gap-4"):
+        ui.label("Handoff").classes("text-lg font-bold")
+        for path, title in PAGES:
+            link = ui.link(title, path).classes("text-white no-underline")
+            if path == current:
+                link.classes("font-bold underline")
+        ui.space()
+        with (
+            ui.element("div")
+            .classes("hf-status")
+            .props("data-testid=connection-status data-state=connecting")
+        ):
+            ui.element("span").classes("hf-dot")
+            ui.label("Connecting").classes("hf-status-label")
+        sound: ui.button = ui.button(icon="volume_up").props(
+            'flat round dense color=white data-testid=sound-toggle data-enabled=true aria-label="Sound on"'
+        )
+        sound.on_click(lambda: _toggle_sound(sound))
+        ui.label(agent.display_name).classes("text-sm")
+
+        def log_out() -> None:
+            sign_out()
+            ui.navigate.to("/login")
+
+        ui.button("Log out", on_click=log_out).props("flat dense color=white no-caps")
+    ui.add_body_html('<audio id="handoff-chime" src="/sounds/attention.wav" preload="auto"></audio>')
+    ui.context.client.on_connect(lambda: _show_sound_state(sound))
+
+    def open_from_toast(event: object) -> None:
+        conversation_id = str(getattr(event, "args", ""))
+        if on_open is not None:
+            on_open(conversation_id)
+        else:
+            ui.navigate.to(f"/handoff?conversation={conversation_id}")
+
+    ui.on("handoff_open", open_from_toast)
+    live.attention_raised.subscribe(_notify)
+
+
+def _notify(raised: AttentionRaised) -> None:
+    conversation = raised.conversation
+    words = ", ".join(FLAG_WORDS[flag.kind] for flag in conversation.open_flags)
+    where = " · ".join(p for p in (conversation.service_slug, conversation.city) if p)
+    note = {
+        "id": conversation.id,
+        "title": f"{words}: {where}",
+        "caption": (conversation.opening_question or "")[:120],
+    }
+    ui.run_javascript(f"window.handoffNotify({json.dumps(note)})")
+
+
+async def _toggle_sound(button: ui.button) -> None:
+    enabled = await ui.run_javascript("return window.handoffSound.toggle()")
+    _draw_sound(button, bool(enabled))
+
+
+async def _show_sound_state(button: ui.button) -> None:
+    enabled = await ui.run_javascript("return window.handoffSound.enabled()")
+    _draw_sound(button, bool(enabled))
+
+
+def _draw_sound(button: ui.button, enabled: bool) -> None:
+    button.props(
+        f"icon={'volume_up' if enabled else 'volume_off'} data-enabled={str(enabled).lower()} "
+        f'aria-label="{"Sound on" if enabled else "Sound off"}"'
+    )

@@ -1,0 +1,154 @@
+"""The Human Handoff screen: stats bar, services with their modes, live conversation cards, the panel."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from nicegui import background_tasks, ui
+
+from handoff.core import Core
+from handoff.errors import HandoffError
+from handoff.events import ConversationUpdated, ServiceAdded, ServiceModeChanged
+from handoff.views import AgentRef, ConversationView, Mode, ServiceView, Stats
+from handoff_ui.frame import console_frame
+from handoff_ui.live import Live
+from handoff_ui.panel import ConversationPanel
+from handoff_ui.services_view import ModeButtons, ServiceSection
+from handoff_ui.words import ACTIVE, MODE_WORDS, NEEDS_ATTENTION, PAUSED, SET_ALL
+
+
+class HandoffScreen:
+    def __init__(self, core: Core, live: Live, agent: AgentRef) -> None:
+        self._core = core
+        self._live = live
+        self._agent = agent
+        self.sections: dict[str, ServiceSection] = {}
+
+    async def build(self) -> None:
+        services = await self._core.services.all()
+        cards = await self._core.board.active_cards()
+        by_service: dict[str, list[ConversationView]] = defaultdict(list)
+        for card in cards:
+            by_service[card.service_slug].append(card)
+
+        console_frame(self._live, self._agent, "/handoff", on_open=self.open)
+        drawer = ui.right_drawer(value=False, fixed=True).props("width=480 bordered overlay=false")
+        drawer.classes("q-pa-md")
+        self.panel = ConversationPanel(self._core, self._agent, drawer)
+
+        with ui.column().classes("w-full q-pa-md gap-4"):
+            with ui.row().classes("w-full items-center gap-3"):
+                ui.label("Human Handoff").classes("text-h5")
+                ui.space()
+                self._set_all = ui.row().classes("items-center gap-2").props("data-testid=set-all-services")
+                with self._set_all:
+                    ui.label(SET_ALL).classes("text-grey-8")
+                    self._set_all_buttons = ModeButtons(
+                        _common_mode([s.mode for s in services]),
+                        self._set_all_modes,
+                        enabled=self._agent.is_admin,
+                    )
+                self._set_all.set_visibility(len(services) >= 2)
+            self._stats = self._stats_bar(self._live.stats)
+            self._sections = ui.column().classes("w-full gap-2")
+            with self._sections:
+                if not services:
+                    self._empty = ui.label(
+                        "No services yet. Add one with: main.py service add --slug S --name N"
+                    )
+                for service in services:
+                    self._add_section(service, by_service.get(service.slug, []))
+
+        self._live.card_changed.subscribe(self._on_card)
+        self._live.message_added.subscribe(self.panel.on_message)
+        self._live.mode_changed.subscribe(self._on_mode)
+        self._live.service_added.subscribe(self._on_service)
+        self._live.stats_changed.subscribe(self._show_stats)
+
+    def _stats_bar(self, stats: Stats) -> dict[str, ui.label]:
+        labels = {}
+        with ui.row().classes("w-full gap-3"):
+            for key, title, color in (
+                ("active", ACTIVE, "text-grey-9"),
+                ("attention", NEEDS_ATTENTION, "text-red-7"),
+                ("paused", PAUSED, "text-orange-8"),
+            ):
+                with ui.card().classes("q-pa-sm min-w-[180px]"):
+                    ui.label(title).classes("text-caption text-grey-8")
+                    labels[key] = ui.label(str(getattr(stats, key))).classes(f"text-h5 {color}")
+                    labels[key].props(f"data-testid=stat-{key}")
+        return labels
+
+    def _show_stats(self, stats: Stats) -> None:
+        for key, label in self._stats.items():
+            label.set_text(str(getattr(stats, key)))
+
+    def _add_section(self, service: ServiceView, views: list[ConversationView]) -> None:
+        with self._sections:
+            self.sections[service.slug] = ServiceSection(
+                service,
+                views,
+                on_open=self.open,
+                on_mode=self._set_mode,
+                can_change_mode=self._agent.is_admin,
+            )
+
+    def open(self, conversation_id: str) -> None:
+        background_tasks.create(self.panel.open(conversation_id), name="open conversation")
+
+    def _on_card(self, event: ConversationUpdated) -> None:
+        section = self.sections.get(event.after.service_slug)
+        if section is not None:
+            section.upsert(event.after)
+        self.panel.on_card(event)
+
+    def _on_mode(self, event: ServiceModeChanged) -> None:
+        section = self.sections.get(event.service.slug)
+        if section is not None:
+            section.show_mode(event.service.mode)
+        self._set_all_buttons.show(_common_mode([s.service.mode for s in self.sections.values()]))
+        if self.panel.view is not None and self.panel.view.service_slug == event.service.slug:
+            background_tasks.create(self.panel.open(self.panel.view.id), name="refresh panel")
+
+    def _on_service(self, event: ServiceAdded) -> None:
+        self._add_section(event.service, [])
+        self._set_all.set_visibility(len(self.sections) >= 2)
+
+    async def _set_mode(self, slug: str, mode: Mode) -> None:
+        await self._change_modes([slug], mode)
+
+    async def _set_all_modes(self, mode: Mode) -> None:
+        await self._change_modes(None, mode)
+
+    async def _change_modes(self, slugs: list[str] | None, mode: Mode) -> None:
+        if not self._agent.is_admin:
+            ui.notify("Only admins change service modes", type="warning")
+            return
+        targets = slugs if slugs is not None else list(self.sections)
+        held = await self._core.services.held_count(targets) if mode == "ai_only" else 0
+        if held and not await _confirm(held, mode):
+            return
+        try:
+            if slugs is None:
+                await self._core.services.set_all_modes(mode=mode, agent=self._agent)
+            else:
+                await self._core.services.set_mode(slug=slugs[0], mode=mode, agent=self._agent)
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+
+
+def _common_mode(modes: list[str]) -> str:
+    return modes[0] if modes and all(m == modes[0] for m in modes) else ""
+
+
+async def _confirm(held: int, mode: str) -> bool:
+    noun = "conversation" if held == 1 else "conversations"
+    with ui.dialog() as dialog, ui.card().props("data-testid=confirm-mode"):
+        ui.label(f"Switch to {MODE_WORDS[mode]}?").classes("text-h6")
+        ui.label(f"{held} {noun} paused for a human will go back to the AI, and each customer will be told.")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
+            ui.button(f"Switch to {MODE_WORDS[mode]}", on_click=lambda: dialog.submit(True)).props("no-caps")
+    result = await dialog
+    dialog.delete()
+    return bool(result)

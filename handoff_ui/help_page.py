@@ -1,0 +1,83 @@
+"""/help: the console described in our own words."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from handoff.core import Core
+from handoff_ui.frame import console_frame
+from handoff_ui.live import Live
+from handoff_ui.session import signed_in, to_login
+
+HELP = """
+## Help
+
+Handoff shows every live customer conversation next to the AI that answers it, tells you which ones need a
+person, and lets you step in. Everything on the **Human Handoff** screen updates by itself: there is no need
+to refresh.
+
+### Connection status
+The dot at the top right shows the live link to the server: green **Connected** (updates are arriving),
+yellow **Connecting** (the link is being set up), red **Disconnected** (the link dropped; the page keeps
+trying to reconnect on its own, and after a server restart it reloads and you stay logged in).
+
+### Stats bar
+- **Active Conversations**: conversations in progress across all services.
+- **Needs Attention** (red): conversations with an attention flag that no agent has taken over yet.
+- **Paused (Human)** (orange): conversations where the AI is paused because a human took over.
+
+### Service modes
+Each service has three modes, chosen with the buttons beside its name (admins only). With two or more
+services, **Set all services** at the top right changes them all at once.
+- **AI Only**: the AI answers everything; agents cannot take over and customers have no way to ask for a
+  human. Switching a service to AI Only hands its paused conversations back to the AI, after asking you
+  to confirm how many are affected, and tells each customer.
+- **Human-Supported AI**: the AI answers, and you watch, take over, and receive requests for a human.
+- **Human Only**: the AI stays silent; customers see nothing automated until a person replies.
+
+### Conversation cards
+Each card shows whether the AI is answering (**AI Active**, green) or a human has it (**Paused**, yellow),
+the specialist agent handling it, the customer's city and region, the opening question, when it started
+and how many messages were exchanged. Cards that need attention come first, then the most recently active.
+A long list shows the first cards of each service and how many more there are; **Show more** reveals them.
+
+### Attention flags
+A card that needs a human pulses red and carries a badge per reason. Hover a badge to see why:
+- **Thumbs Down**: the customer rated an AI answer down.
+- **Non-Answer**: the AI could not answer the question.
+- **Negative Feedback**: the customer's messages turned negative (with the sentiment score).
+- **Help Requested**: the customer asked for a person.
+
+### Working a conversation
+Click a card to open its panel: the whole transcript, customer messages on the right in blue, AI answers
+on the left with a border, agent replies on the left in green, and notices to the customer in yellow in
+the middle.
+- **Take Over Conversation** claims it and pauses the AI; the customer is told a person joined. Only one
+  agent can hold a conversation: others see a blue banner with your name and cannot take it over.
+- Type your reply and press **Send**, or Ctrl+Enter.
+- **Resume AI** hands it back to the AI, which answers from the customer's next message; the customer is
+  told.
+- **Release** lets go of it without waking the AI, so a colleague can take over.
+- **Dismiss flags** clears the flags when no human is needed, without taking over.
+
+### Notifications
+When a conversation newly needs attention, a short sound plays and a notice appears at the bottom right,
+on every console page, this one included. Click **Open** on the notice to go to the conversation. The
+speaker button at the top right turns the sound off and on; browsers only let a page play sound after you
+have clicked somewhere on it once.
+
+### Location data
+Customer locations come from GeoLite2 data created by MaxMind, available from https://www.maxmind.com.
+"""
+
+
+def register(core: Core, live: Live) -> None:
+    @ui.page("/help", title="Help · Handoff")
+    async def help_page() -> object:
+        agent = await signed_in(core)
+        if agent is None:
+            return to_login("/help")
+        console_frame(live, agent, "/help")
+        with ui.column().classes("w-full max-w-3xl q-pa-lg"):
+            ui.markdown(HELP)
+        return None

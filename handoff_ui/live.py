@@ -1,0 +1,95 @@
+"""The core's events relayed to NiceGUI, once per process, and the stats bar's counters kept here once.
+
+Pages subscribe to these NiceGUI events from inside their page function, so each browser tab subscribes
+once and its subscriptions end with it. The counters are kept incrementally from each card change
+(before -> after) and reconciled with the database every RECONCILE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from nicegui import Event
+
+from handoff.bus import Subscription
+from handoff.core import Core
+from handoff.events import ConversationUpdated, MessageAdded, ServiceAdded, ServiceModeChanged
+from handoff.views import ConversationView, FlagView, Stats
+
+RECONCILE_SECONDS = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionRaised:
+    """A conversation newly needs attention (it did not a moment ago)."""
+
+    conversation: ConversationView
+    flag: FlagView
+
+
+def _counts(card: ConversationView | None) -> tuple[int, int, int]:
+    if card is None:
+        return 0, 0, 0
+    return int(card.active), int(card.needs_attention), int(card.paused)
+
+
+class Live:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.card_changed: Event[[ConversationUpdated]] = Event()
+        self.message_added: Event[[MessageAdded]] = Event()
+        self.mode_changed: Event[[ServiceModeChanged]] = Event()
+        self.service_added: Event[[ServiceAdded]] = Event()
+        self.stats_changed: Event[[Stats]] = Event()
+        self.attention_raised: Event[[AttentionRaised]] = Event()
+        self.stats = Stats(active=0, attention=0, paused=0)
+        self._subscriptions: list[Subscription] = []
+        self._reconciler: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        bus = self.core.bus
+        self._subscriptions = [
+            bus.subscribe(ConversationUpdated, self._on_card),
+            bus.subscribe(MessageAdded, self.message_added.emit),
+            bus.subscribe(ServiceModeChanged, self.mode_changed.emit),
+            bus.subscribe(ServiceAdded, self.service_added.emit),
+        ]
+        await self.reconcile()
+        self._reconciler = asyncio.create_task(self._reconcile_forever())
+
+    async def stop(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        if self._reconciler is not None:
+            self._reconciler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciler
+
+    async def reconcile(self) -> None:
+        """Recount from the database and tell every page if the counters had drifted."""
+        stats = await self.core.board.stats()
+        if stats != self.stats:
+            self.stats = stats
+            self.stats_changed.emit(stats)
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_SECONDS)
+            with contextlib.suppress(Exception):
+                await self.reconcile()
+
+    def _on_card(self, event: ConversationUpdated) -> None:
+        before, after = _counts(event.before), _counts(event.after)
+        if before != after:
+            self.stats = Stats(
+                active=self.stats.active + after[0] - before[0],
+                attention=self.stats.attention + after[1] - before[1],
+                paused=self.stats.paused + after[2] - before[2],
+            )
+            self.stats_changed.emit(self.stats)
+        self.card_changed.emit(event)
+        was_flagged = event.before is not None and event.before.needs_attention
+        if event.after.needs_attention and not was_flagged:
+            self.attention_raised.emit(AttentionRaised(event.after, event.after.open_flags[-1]))

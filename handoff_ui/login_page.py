@@ -1,0 +1,42 @@
+"""/login: email and password; the session is signed and survives server restarts."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from handoff.core import Core
+from handoff.errors import HandoffError
+from handoff_ui.session import sign_in
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path on this site (never another host) is followed after logging in."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/handoff"
+
+
+def register(core: Core) -> None:
+    @ui.page("/login", title="Log in · Handoff")
+    def login(next: str | None = None) -> None:
+        async def submit() -> None:
+            error.set_text("")
+            try:
+                agent = await core.accounts.authenticate(
+                    email=email.value or "", password=password.value or ""
+                )
+            except HandoffError:
+                error.set_text("Wrong email or password.")
+                password.value = ""
+                return
+            sign_in(agent)
+            ui.navigate.to(safe_next(next))
+
+        with ui.card().classes("absolute-center w-96 q-pa-lg gap-3"):
+            ui.label("Handoff").classes("text-h5")
+            ui.label("Log in to the agent console").classes("text-grey-8")
+            email = ui.input("Email").props("type=email autocomplete=username outlined").classes("w-full")
+            password = ui.input("Password", password=True).props("autocomplete=current-password outlined")
+            password.classes("w-full").on("keydown.enter", submit)
+            error = ui.label().classes("text-negative").props("role=alert")
+            ui.button("Log in", on_click=submit).classes("w-full").props("no-caps")

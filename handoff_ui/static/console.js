@@ -1,0 +1,84 @@
+// Handoff console: connection status, notification sound, toasts and relative times, all in the browser.
+(function () {
+  const WORDS = { connected: "Connected", connecting: "Connecting", disconnected: "Disconnected" };
+  let state = "connecting";
+
+  function showState() {
+    document.querySelectorAll("[data-testid=connection-status]").forEach((el) => {
+      if (el.dataset.state !== state) el.dataset.state = state;
+      const label = el.querySelector(".hf-status-label");
+      if (label && label.textContent !== WORDS[state]) label.textContent = WORDS[state];
+    });
+  }
+  function setState(next) { state = next; showState(); }
+
+  function watchSocket() {
+    const socket = window.socket;
+    if (!socket) { setTimeout(watchSocket, 50); return; }
+    if (socket.__handoffWatched) return;
+    socket.__handoffWatched = true;
+    socket.on("connect", () => setState("connected"));
+    socket.on("disconnect", () => setState("disconnected"));
+    socket.on("connect_error", () => setState("disconnected"));
+    socket.io.on("reconnect_attempt", () => setState("connecting"));
+    socket.io.on("reconnect_error", () => setState("disconnected"));
+    socket.io.on("reconnect", () => setState("connected"));
+    setState(socket.connected ? "connected" : "connecting");
+  }
+  // The status element is drawn by Vue after this script runs: keep it in step with the socket.
+  setInterval(showState, 500);
+  document.addEventListener("DOMContentLoaded", watchSocket);
+
+  const SOUND_KEY = "handoff-sound";
+  window.handoffSound = {
+    enabled: () => localStorage.getItem(SOUND_KEY) !== "off",
+    toggle: () => {
+      const on = !window.handoffSound.enabled();
+      localStorage.setItem(SOUND_KEY, on ? "on" : "off");
+      return on;
+    },
+    play: () => {
+      if (!window.handoffSound.enabled()) return;
+      const audio = document.getElementById("handoff-chime");
+      if (!audio) return;
+      audio.currentTime = 0;
+      // Browsers refuse to play before the first click on the page; from then on it plays.
+      const playing = audio.play();
+      if (playing && playing.catch) playing.catch(() => {});
+    },
+  };
+
+  window.handoffNotify = function (note) {
+    window.handoffSound.play();
+    Quasar.Notify.create({
+      message: note.title,
+      caption: note.caption,
+      position: "bottom-right",
+      color: "negative",
+      icon: "priority_high",
+      timeout: 8000,
+      html: false,
+      classes: "hf-toast",
+      attrs: { "data-testid": "attention-toast", "data-conversation-id": note.id },
+      actions: [{ label: "Open", color: "white", handler: () => emitEvent("handoff_open", note.id) }],
+    });
+  };
+
+  function relative(iso) {
+    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (seconds < 45) return "just now";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + " min ago";
+    const hours = Math.round(minutes / 60);
+    if (hours < 24) return hours + " h ago";
+    return Math.round(hours / 24) + " d ago";
+  }
+  window.handoffRelative = relative;
+  function refreshTimes() {
+    document.querySelectorAll("[data-ts]").forEach((el) => {
+      const text = relative(el.dataset.ts);
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+  setInterval(refreshTimes, 30000);
+})();

@@ -1,0 +1,34 @@
+"""Every word the console shows for a state, exactly as the help page says it."""
+
+from __future__ import annotations
+
+FLAG_WORDS = {
+    "thumbs_down": "Thumbs Down",
+    "non_answer": "Non-Answer",
+    "negative_feedback": "Negative Feedback",
+    "help_requested": "Help Requested",
+}
+FLAG_COLORS = {
+    "thumbs_down": "red-8",
+    "non_answer": "deep-orange-8",
+    "negative_feedback": "purple-7",
+    "help_requested": "pink-7",
+}
+MODE_WORDS = {
+    "ai_only": "AI Only",
+    "human_supported": "Human-Supported AI",
+    "human_only": "Human Only",
+}
+STATUS_WORDS = {"ai_active": "AI Active", "paused": "Paused"}
+STATUS_COLORS = {"ai_active": "positive", "paused": "warning"}
+ROLE_WORDS = {"user": "Customer", "ai": "AI", "human": "Agent", "system": "System"}
+
+ACTIVE = "Active Conversations"
+NEEDS_ATTENTION = "Needs Attention"
+PAUSED = "Paused (Human)"
+SET_ALL = "Set all services"
+TAKE_OVER = "Take Over Conversation"
+SEND = "Send"
+RESUME_AI = "Resume AI"
+RELEASE = "Release"
+DISMISS = "Dismiss flags"
