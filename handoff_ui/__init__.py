@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handoff.core import Core
+
+if TYPE_CHECKING:
+    from handoff_ui.live import Live
 
 STATIC = Path(__file__).parent / "static"
 SOUNDS = Path(__file__).parent.parent / "assets" / "sounds"
 
 
-def install(core: Core, *, start_core: bool = False) -> None:
+def install(core: Core, *, start_core: bool = False) -> Live:
     """Register the console's pages and start relaying the core's events to them at start-up.
 
     `start_core` also starts the core (when no API app's lifespan does, as in the UI tests).
@@ -62,3 +66,5 @@ def install(core: Core, *, start_core: bool = False) -> None:
         if conversation:
             screen.open(conversation)
         return None
+
+    return live

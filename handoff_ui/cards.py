@@ -34,6 +34,7 @@ class ConversationCard(ui.card):
         self.classes("hf-card q-pa-sm gap-1 w-full")
         self.props(f"data-testid=conversation-card data-conversation-id={view.id}")
         self.on("click", lambda: on_open(self.view.id))
+        self.mark(f"card-{view.id}")
         with self:
             with ui.row().classes("w-full items-center gap-1 no-wrap"):
                 self._status = ui.badge()

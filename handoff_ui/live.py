@@ -47,6 +47,7 @@ class Live:
         self.stats = Stats(active=0, attention=0, paused=0)
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
+        self.started = asyncio.Event()
 
     async def start(self) -> None:
         bus = self.core.bus
@@ -58,6 +59,7 @@ class Live:
         ]
         await self.reconcile()
         self._reconciler = asyncio.create_task(self._reconcile_forever())
+        self.started.set()
 
     async def stop(self) -> None:
         for subscription in self._subscriptions:

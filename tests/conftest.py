@@ -19,6 +19,8 @@ from handoff.core import Core
 from handoff.settings import Settings
 from handoff.views import AgentRef
 
+pytest_plugins = ["nicegui.testing.user_plugin"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API leaves an event loop running behind it."""

@@ -1,0 +1,193 @@
+"""The console's rules through NiceGUI's User (no browser)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from nicegui import ui
+from nicegui.testing import User
+
+from handoff.core import Core
+from handoff_ui.cards import ConversationCard
+from handoff_ui.live import Live
+from tests.ui.conftest import log_in
+
+
+async def start(core: Core, text: str, slug: str = "shop") -> str:
+    return (await core.conversations.start(service_slug=slug, text=text)).conversation.id
+
+
+def stat(user: User, key: str) -> str:
+    (element,) = [e for e in user.find(kind=ui.label).elements if e.props.get("data-testid") == f"stat-{key}"]
+    return element.text
+
+
+def ordered_cards(user: User) -> list[ConversationCard]:
+    """The cards in the order the page shows them."""
+    some_card = next(iter(user.find(kind=ConversationCard).elements))
+    assert some_card.parent_slot is not None
+    return [card for card in some_card.parent_slot.children if isinstance(card, ConversationCard)]
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait for a condition the page reaches asynchronously; fail after `seconds`."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - a page state with no event to await
+            await asyncio.sleep(0.02)
+
+
+async def test_console_pages_need_a_session(user: User, console: tuple[Core, Live]) -> None:
+    await user.open("/handoff")
+    await user.should_see("Log in to the agent console")
+    await user.open("/help")
+    await user.should_see("Log in to the agent console")
+
+
+async def test_a_wrong_password_is_refused(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    await core.accounts.add(email="ada@example.com", name="Ada", password="password-1")
+    await user.open("/login")
+    user.find("Email").type("ada@example.com")
+    user.find("Password").type("not-the-password")
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Wrong email or password.", retries=50)
+    await user.should_not_see("Active Conversations")
+
+
+async def test_the_screen_shows_services_cards_and_true_counters(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    await start(core, "Where is my order?")
+    flagged = await start(core, "Please get me a person")
+    await core.conversations.request_human(conversation_id=flagged)
+    await log_in(user, core)
+    await user.should_see("Web Shop")
+    await user.should_see("Where is my order?")
+    assert (stat(user, "active"), stat(user, "attention"), stat(user, "paused")) == ("2", "1", "0")
+    cards = ordered_cards(user)
+    assert cards[0].view.id == flagged  # attention first
+    assert cards[0].props["data-attention"] == "true"
+    await user.should_see("Help Requested")
+
+
+async def test_changes_from_elsewhere_appear_live_in_place(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    first = await start(core, "First question")
+    await log_in(user, core)
+    await user.should_see("First question")
+    card_before = user.find(marker=f"card-{first}").elements.pop()
+
+    await start(core, "A brand new question")
+    await user.should_see("A brand new question")
+    await core.conversations.add_customer_message(conversation_id=first, text="I want to talk to a human")
+    await user.should_see("Help Requested")
+    card_after = user.find(marker=f"card-{first}").elements.pop()
+    assert card_after is card_before  # updated in place, not rebuilt
+    assert card_after.props["data-attention"] == "true"
+    assert stat(user, "active") == "2" and stat(user, "attention") == "1"
+
+    await core.conversations.end(conversation_id=first)
+    await user.should_not_see("First question")
+    assert stat(user, "active") == "1"
+
+
+async def test_take_over_reply_and_release_from_the_panel(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    cid = await start(core, "My router blinks red")
+    await log_in(user, core, name="Ada")
+    user.find(marker=f"card-{cid}").click()
+    await user.should_see("Take Over Conversation")
+    user.find(kind=ui.button, content="Take Over Conversation").click()
+    await user.should_see("Ada (a human agent) has joined the conversation.")
+    reply = user.find(kind=ui.textarea)
+    reply.type("Let me check that for you")
+    user.find(kind=ui.button, content="Send").click()
+    (textarea,) = reply.elements
+    await until(lambda: textarea.value == "")  # cleared once the reply is stored
+    await user.should_see("Let me check that for you")
+    assert [m.role for m in await core.conversations.messages(cid)] == ["user", "system", "human"]
+    assert stat(user, "paused") == "1"
+    user.find(kind=ui.button, content="Release").click()
+    await user.should_see("Another member of our team will be with you shortly.")
+    card = await core.conversations.get(cid)
+    assert (card.status, card.claimed_by_id) == ("paused", None)
+
+
+async def test_another_agents_claim_shows_the_banner_and_disables_take_over(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    bob = await core.accounts.add(email="bob@example.com", name="Bob", password="password-1")
+    cid = await start(core, "Can I change my plan?")
+    await log_in(user, core, name="Ada")
+    user.find(marker=f"card-{cid}").click()
+    await user.should_see("Take Over Conversation")
+    await core.handoffs.take_over(conversation_id=cid, agent=bob)
+    await user.should_see("Bob has taken over this conversation.")
+    (button,) = [b for b in user.find(kind=ui.button).elements if b.text == "Take Over Conversation"]
+    assert not button.enabled
+
+
+async def test_agents_cannot_change_modes_and_admins_confirm_handing_back(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    bob = await core.accounts.add(email="bob@example.com", name="Bob", password="password-1")
+    held = await start(core, "Help me please")
+    await core.handoffs.take_over(conversation_id=held, agent=bob)
+    await log_in(user, core, name="Ada", admin=True)
+    user.find(kind=ui.button, content="AI Only").click()
+    await user.should_see(
+        "1 conversation paused for a human will go back to the AI, and each customer will be told."
+    )
+    user.find(kind=ui.button, content="Cancel").click()
+    assert (await core.services.get("shop")).mode == "human_supported"
+    user.find(kind=ui.button, content="AI Only").click()
+    await user.should_see("Switch to AI Only?")
+    user.find(kind=ui.button, content="Switch to AI Only").click()
+    (section,) = [
+        e for e in user.find(kind=ui.element).elements if e.props.get("data-testid") == "service-shop"
+    ]
+    await until(lambda: section.props.get("data-mode") == "ai_only")
+    assert (await core.conversations.get(held)).status == "ai_active"
+
+
+async def test_cards_are_capped_per_service_with_the_rest_counted(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    for i in range(53):
+        await start(core, f"Question number {i}")
+    await log_in(user, core)
+    await user.should_see("3 more conversations (attention first)")
+    assert len(user.find(kind=ConversationCard).elements) == 50
+    user.find(kind=ui.button, content="Show more").click()
+    await user.should_see("53 active")
+    assert len(user.find(kind=ConversationCard).elements) == 53
+
+
+async def test_the_help_page_uses_the_help_words(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    await log_in(user, core)
+    await user.open("/help")
+    for words in (
+        "Connected",
+        "Needs Attention",
+        "Paused (Human)",
+        "Human-Supported AI",
+        "Thumbs Down",
+        "Non-Answer",
+        "Negative Feedback",
+        "Help Requested",
+        "Take Over Conversation",
+        "Resume AI",
+    ):
+        await user.should_see(words)
