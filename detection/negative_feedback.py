@@ -77,8 +77,6 @@ CUSTOMER_SERVICE_LEXICON = {
     "ugh": -2.0,
     "wtf": -2.8,
     "fml": -2.4,
-    "hrs": -0.4,
-    "hours": -0.4,
     "thanks": 1.2,
     "thank": 1.0,
     # words of asking for service, positive in VADER, carry no feeling in a support chat

@@ -22,6 +22,7 @@ yellow **Connecting** (the link is being set up), red **Disconnected** (the link
 trying to reconnect on its own, and after a server restart it reloads and you stay logged in).
 
 ### Stats bar
+
 - **Active Conversations**: conversations in progress across all services.
 - **Needs Attention** (red): conversations with an attention flag that no agent has taken over yet.
 - **Paused (Human)** (orange): conversations where the AI is paused because a human took over.
@@ -29,6 +30,7 @@ trying to reconnect on its own, and after a server restart it reloads and you st
 ### Service modes
 Each service has three modes, chosen with the buttons beside its name (admins only). With two or more
 services, **Set all services** at the top right changes them all at once.
+
 - **AI Only**: the AI answers everything; agents cannot take over and customers have no way to ask for a
   human. Switching a service to AI Only hands its paused conversations back to the AI, after asking you
   to confirm how many are affected, and tells each customer.
@@ -43,6 +45,7 @@ A long list shows the first cards of each service and how many more there are; *
 
 ### Attention flags
 A card that needs a human pulses red and carries a badge per reason. Hover a badge to see why:
+
 - **Thumbs Down**: the customer rated an AI answer down.
 - **Non-Answer**: the AI could not answer the question.
 - **Negative Feedback**: the customer's messages turned negative (with the sentiment score).
@@ -52,6 +55,7 @@ A card that needs a human pulses red and carries a badge per reason. Hover a bad
 Click a card to open its panel: the whole transcript, customer messages on the right in blue, AI answers
 on the left with a border, agent replies on the left in green, and notices to the customer in yellow in
 the middle.
+
 - **Take Over Conversation** claims it and pauses the AI; the customer is told a person joined. Only one
   agent can hold a conversation: others see a blue banner with your name and cannot take it over.
 - Type your reply and press **Send**, or Ctrl+Enter.

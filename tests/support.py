@@ -47,7 +47,7 @@ class Server:
     def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
         self.database_url = database_url
         self.log_path = log_path
-        self.env = env
+        self.env = {"NICEGUI_STORAGE_PATH": str(log_path.parent / "nicegui-storage"), **env}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None

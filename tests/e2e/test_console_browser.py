@@ -1,0 +1,223 @@
+"""What needs a real browser: two agents at once, toasts and sound, the status dot, keyboard, escaping."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
+
+from tests.support import Server, run_cli
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COUNT_PLAYS = """
+window.__plays = 0;
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () { window.__plays += 1; return play.call(this); };
+"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason=f"no Chromium at {CHROMIUM} (make test installs it)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield browser
+    browser.close()
+
+
+def seeded_server(folder: Path) -> Server:
+    url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
+    for args in (
+        ("service", "add", "--slug", "shop", "--name", "Web Shop"),
+        ("service", "add", "--slug", "bank", "--name", "Bank"),
+        (
+            "agent",
+            "add",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--password",
+            "password-1",
+            "--admin",
+        ),
+        ("agent", "add", "--email", "bob@example.com", "--name", "Bob", "--password", "password-1"),
+    ):
+        assert run_cli(url, *args).returncode == 0
+    return Server(url, folder / "server.log")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = seeded_server(tmp_path_factory.mktemp("console")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def agent_page(
+    browser: Browser, contexts: list[BrowserContext], server: Server, email: str, path: str = "/handoff"
+) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(COUNT_PLAYS)
+    contexts.append(context)
+    page = context.new_page()
+    page.goto(server.url + path)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("password-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
+    page.wait_for_function("window.did_handshake === true")
+    return page
+
+
+def new_conversation(server: Server, text: str, service: str = "shop") -> tuple[str, dict[str, str]]:
+    response = httpx.post(f"{server.url}/api/v1/conversations", json={"service": service, "text": text})
+    assert response.status_code == 201
+    return response.json()["id"], {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def card(page: Page, conversation_id: str) -> Locator:
+    return page.locator(f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']")
+
+
+def test_two_agents_one_conversation(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    bob = agent_page(browser, contexts, server, "bob@example.com")
+    cid, _ = new_conversation(server, "My parcel never arrived")
+    card(ada, cid).click()
+    card(bob, cid).click()
+    ada.get_by_role("button", name="Take Over Conversation").click()
+
+    expect(card(bob, cid)).to_have_attribute("data-status", "paused")
+    expect(bob.get_by_test_id("claim-banner")).to_contain_text("Ada")
+    expect(bob.get_by_role("button", name="Take Over Conversation")).to_be_disabled()
+    expect(ada.get_by_test_id("reply-input")).to_be_visible()
+
+    ada.get_by_test_id("reply-input").fill("Hi, Ada here. Checking now.")
+    ada.keyboard.press("Control+Enter")  # sends without the mouse
+    for page in (ada, bob):
+        expect(page.locator("[data-testid=message][data-role=human]")).to_contain_text("Ada here")
+    expect(ada.get_by_test_id("reply-input")).to_have_value("")
+
+    ada.get_by_role("button", name="Release").click()
+    expect(bob.get_by_test_id("claim-banner")).to_have_count(0)
+    bob.get_by_role("button", name="Take Over Conversation").click()
+    expect(ada.get_by_test_id("claim-banner")).to_contain_text("Bob")
+    expect(ada.get_by_role("button", name="Take Over Conversation")).to_be_disabled()
+    expect(card(ada, cid)).to_contain_text("Claimed by Bob")
+
+
+def test_a_new_flag_sounds_and_toasts_on_the_help_page(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    bob = agent_page(browser, contexts, server, "bob@example.com", path="/help")
+    expect(bob.get_by_role("heading", name="Help").first).to_be_visible()
+    bob.mouse.click(5, 300)  # browsers allow sound only after a first click
+    cid, auth = new_conversation(server, "What are your opening hours?", service="bank")
+    httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=auth).raise_for_status()
+
+    toast = bob.locator(".q-notification").filter(has_text="Help Requested")
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text("What are your opening hours?")
+    bob.wait_for_function("window.__plays >= 1")
+    toast.get_by_role("button", name="Open").click()
+    expect(bob).to_have_url(re.compile(rf"/handoff\?conversation={cid}$"))
+    expect(bob.get_by_test_id("conversation-panel")).to_contain_text("What are your opening hours?")
+
+
+def test_the_sound_toggle_silences_notifications(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    bob = agent_page(browser, contexts, server, "bob@example.com")
+    toggle = bob.get_by_test_id("sound-toggle")
+    expect(toggle).to_have_attribute("data-enabled", "true")
+    toggle.click()
+    expect(toggle).to_have_attribute("data-enabled", "false")
+    cid, auth = new_conversation(server, "Where do I sign?")
+    httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=auth).raise_for_status()
+    expect(bob.locator(".q-notification").filter(has_text="Where do I sign?")).to_be_visible()
+    assert bob.evaluate("window.__plays") == 0
+    toggle.click()  # back on, and remembered for the next page
+    expect(toggle).to_have_attribute("data-enabled", "true")
+
+
+def test_customer_markup_is_shown_as_text_and_never_run(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    attack = '<script>window.__owned = 1</script><img src=x onerror="window.__owned = 1"> hello'
+    cid, _ = new_conversation(server, attack)
+    expect(card(ada, cid)).to_contain_text("<script>window.__owned = 1</script>")
+    card(ada, cid).click()
+    expect(ada.locator("[data-testid=message][data-role=user]")).to_contain_text(
+        '<img src=x onerror="window.__owned = 1">'
+    )
+    assert ada.evaluate("window.__owned") is None
+
+
+def test_a_mode_change_reaches_the_other_agent(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    bob = agent_page(browser, contexts, server, "bob@example.com")
+    expect(bob.get_by_test_id("service-bank")).to_have_attribute("data-mode", "human_supported")
+    ada.get_by_test_id("service-bank").get_by_role("button", name="Human Only").click()
+    expect(bob.get_by_test_id("service-bank")).to_have_attribute("data-mode", "human_only")
+    expect(bob.get_by_test_id("service-bank").get_by_role("button", name="Human Only")).to_be_disabled()
+    ada.get_by_test_id("set-all-services").get_by_role("button", name="Human-Supported AI").click()
+    for slug in ("shop", "bank"):
+        expect(bob.get_by_test_id(f"service-{slug}")).to_have_attribute("data-mode", "human_supported")
+
+
+def test_the_status_dot_follows_a_server_restart(
+    browser: Browser, contexts: list[BrowserContext], tmp_path: Path
+) -> None:
+    server = seeded_server(tmp_path).start()
+    try:
+        ada = agent_page(browser, contexts, server, "ada@example.com")
+        status = ada.get_by_test_id("connection-status")
+        expect(status).to_contain_text("Connected")
+        server.kill()
+        expect(status).not_to_have_attribute("data-state", "connected")
+        expect(status).to_have_attribute("data-state", re.compile("disconnected|connecting"))
+        server.start()
+        expect(status).to_have_attribute("data-state", "connected", timeout=30_000)
+        expect(ada).to_have_url(re.compile(r"/handoff$"))
+        expect(ada.get_by_test_id("stat-active")).to_be_visible()  # still logged in
+    finally:
+        server.stop()
