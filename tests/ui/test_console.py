@@ -191,3 +191,16 @@ async def test_the_help_page_uses_the_help_words(user: User, console: tuple[Core
         "Resume AI",
     ):
         await user.should_see(words)
+
+
+async def test_each_tab_subscribes_once_and_its_subscriptions_end_with_it(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, live = console
+    await log_in(user, core)
+    assert len(live.card_changed.callbacks) == 1
+    assert len(live.attention_raised.callbacks) == 1
+    assert user.client is not None
+    user.client.delete()  # what NiceGUI does when the tab is closed
+    assert len(live.card_changed.callbacks) == 0
+    assert len(live.attention_raised.callbacks) == 0
