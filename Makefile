@@ -39,3 +39,4 @@ test: install chromium
 
 bench: install
 	$(PY) -m bench.ingest
+	$(PY) -m bench.console
