@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from handoff.core import Core
 from handoff.errors import HandoffError
 from handoff.settings import Settings
+from handoff.views import ServiceView
 
 
 def build_core(settings: Settings) -> Core:
@@ -31,12 +33,23 @@ async def _prepare(settings: Settings) -> str:
             print("Shown only once: keep it, or set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD.")
         elif first is not None:
             print(f"Created the first admin: {first.email}")
+        if settings.sample_data and not await core.services.all():
+            for service in await add_sample_services(core):
+                print(f"Created the sample service {service.name}: chat at /chat/{service.slug}")
         return await core.accounts.session_secret()
     finally:
         await core.db.dispose()
 
 
-def serve(settings: Settings) -> None:
+async def add_sample_services(core: Core) -> list[ServiceView]:
+    samples = Path(__file__).parent / "handoff" / "samples"
+    return [
+        await core.services.add(slug="shop", name="Web Shop", knowledge_dir=str(samples / "shop")),
+        await core.services.add(slug="helpdesk", name="Help Desk", knowledge_dir=str(samples / "helpdesk")),
+    ]
+
+
+def serve(settings: Settings, *, demo: bool = False) -> None:
     import uvicorn
     from nicegui import ui
 
@@ -47,6 +60,14 @@ def serve(settings: Settings) -> None:
     core = build_core(settings)
     app = create_app(core)
     handoff_ui.install(core)
+    if demo:
+        from nicegui import app as nicegui_app
+
+        from handoff.demo import DemoCustomers
+
+        customers = DemoCustomers(core)
+        nicegui_app.on_startup(customers.start)
+        nicegui_app.on_shutdown(customers.stop)
     ui.run_with(app, storage_secret=secret, title="Handoff", show_welcome_message=False)
     print(f"Handoff is serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
@@ -68,7 +89,11 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
                 mode=args.mode,
                 knowledge_dir=args.knowledge,
                 negative_threshold=args.negative_threshold,
+                bot_url=args.bot_url,
             )
+            config = await core.services.config(service.slug)
+            if config.bot_secret:
+                return f"{service.id} {service.slug}\nbot signing secret: {config.bot_secret}"
             return f"{service.id} {service.slug}"
         return await core.services.new_api_key(slug=args.slug)
     finally:
@@ -84,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("serve", help="serve the console and the API")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
-    run.add_argument("--demo", action="store_true", help="simulate customers (not available yet)")
+    run.add_argument("--demo", action="store_true", help="simulated customers that raise every kind of flag")
 
     agent = commands.add_parser("agent", help="console accounts")
     agent_commands = agent.add_subparsers(dest="what", required=True)
@@ -108,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         help="fire Negative Feedback at this score or lower (-1..0; default -0.2)",
     )
+    add_service.add_argument("--bot-url", help="POST each customer message to this external bot (signed)")
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)
     return root
@@ -118,9 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if args.command == "serve":
         overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-        if args.demo:
-            print("--demo is not available yet: serving without simulated customers", file=sys.stderr)
-        serve(settings.model_copy(update=overrides))
+        serve(settings.model_copy(update=overrides), demo=args.demo)
         return 0
     try:
         print(asyncio.run(_with_core(settings, args)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,6 +12,12 @@ from handoff.board import Board
 from handoff.bus import EventBus, InProcessBus
 from handoff.conversations import Conversations
 from handoff.handoffs import Handoffs
+from handoff.location import Locator
+from handoff.ratelimit import RateLimiter
+from handoff.responders.external_bot import ExternalBotResponder
+from handoff.responders.knowledge import KnowledgeCache, KnowledgeResponder
+from handoff.responders.openai_compatible import OpenAICompatibleResponder
+from handoff.responders.worker import ResponderWorker
 from handoff.services import Services
 from handoff.settings import Settings
 from handoff.streams import MessageStreams
@@ -28,6 +35,9 @@ class Core:
     board: Board
     accounts: Accounts
     streams: MessageStreams
+    responders: ResponderWorker
+    locator: Locator
+    chat_limiter: RateLimiter
 
     @classmethod
     def create(
@@ -35,26 +45,52 @@ class Core:
     ) -> Core:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         bus = bus or InProcessBus()
+        conversations = Conversations(
+            db=db, bus=bus, detectors=detectors, max_text_chars=settings.max_text_chars
+        )
+        services = Services(db=db, bus=bus)
+        knowledge = KnowledgeCache()
+        model = None
+        if settings.openai_base_url:
+            model = OpenAICompatibleResponder(
+                base_url=settings.openai_base_url,
+                model=settings.openai_model,
+                api_key=settings.openai_api_key,
+                knowledge=knowledge,
+            )
         return cls(
             settings=settings,
             db=db,
             bus=bus,
-            conversations=Conversations(
-                db=db, bus=bus, detectors=detectors, max_text_chars=settings.max_text_chars
-            ),
+            conversations=conversations,
             handoffs=Handoffs(db=db, bus=bus, max_text_chars=settings.max_text_chars),
-            services=Services(db=db, bus=bus),
+            services=services,
             board=Board(db=db),
             accounts=Accounts(db=db),
             streams=MessageStreams(bus),
+            responders=ResponderWorker(
+                conversations=conversations,
+                services=services,
+                knowledge=KnowledgeResponder(knowledge),
+                model=model,
+                bot=ExternalBotResponder(
+                    attempts=settings.bot_attempts, backoff_seconds=settings.bot_backoff_seconds
+                ),
+            ),
+            locator=Locator(database=settings.geoip_database, trusted_proxies=settings.trusted_proxies),
+            chat_limiter=RateLimiter(per_minute=settings.chat_messages_per_minute),
         )
 
     async def start(self) -> None:
-        """Migrate the schema and start the live feeds."""
+        """Migrate the schema, open the location database and start the live feeds and the AI."""
         await self.db.migrate()
+        await asyncio.to_thread(self.locator.open)
         self.streams.start()
+        self.responders.start(self.bus)
 
     async def stop(self) -> None:
+        self.responders.stop()
         self.streams.stop()
         await self.bus.drain()
+        self.locator.close()
         await self.db.dispose()

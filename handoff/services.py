@@ -23,6 +23,7 @@ from handoff.events import (
     ServiceModeChanged,
 )
 from handoff.handoffs import RESUMED_TEXT
+from handoff.responders.base import ServiceConfig
 from handoff.views import MODES, AgentRef, ServiceView
 from models import ApiKey, Conversation, Database, Service
 
@@ -44,12 +45,15 @@ class Services:
         mode: str = "human_supported",
         knowledge_dir: str | None = None,
         negative_threshold: float | None = None,
+        bot_url: str | None = None,
     ) -> ServiceView:
         if not SLUG.match(slug):
             raise Invalid("a slug is lowercase letters, digits and dashes, at most 64 characters")
         if not name.strip():
             raise Invalid("a service needs a name")
         _check_mode(mode)
+        if bot_url is not None and not bot_url.startswith(("http://", "https://")):
+            raise Invalid("a bot URL starts with http:// or https://")
         if negative_threshold is not None and not -1.0 <= negative_threshold <= 0.0:
             raise Invalid("a Negative Feedback threshold is between -1 and 0")
         try:
@@ -60,6 +64,8 @@ class Services:
                     mode=mode,
                     knowledge_dir=knowledge_dir,
                     negative_threshold=negative_threshold,
+                    bot_url=bot_url,
+                    bot_secret=secrets.token_urlsafe(32) if bot_url else None,
                     created_at=records.utcnow(),
                 )
                 session.add(service)
@@ -82,6 +88,20 @@ class Services:
             if service is None:
                 raise NotFound(f"no service {slug!r}")
             return records.service_view(service)
+
+    async def config(self, slug: str) -> ServiceConfig:
+        """How the service's AI answers: its knowledge folder, or its bot's URL and signing secret."""
+        async with self._db.read() as session:
+            service = await session.scalar(select(Service).where(Service.slug == slug))
+            if service is None:
+                raise NotFound(f"no service {slug!r}")
+            return ServiceConfig(
+                slug=service.slug,
+                name=service.name,
+                knowledge_dir=service.knowledge_dir,
+                bot_url=service.bot_url,
+                bot_secret=service.bot_secret,
+            )
 
     async def held_count(self, slugs: Sequence[str]) -> int:
         """How many active conversations of these services a human holds or has paused (for confirmation)."""

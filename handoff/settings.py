@@ -17,3 +17,13 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = "FULL"
     max_text_chars: int = 4000
     max_body_bytes: int = 64 * 1024
+    sample_data: bool = True  # an empty database gets two sample services with knowledge
+    geoip_database: str | None = (
+        None  # a current GeoLite2-City .mmdb; default: the one maxminddb-geolite2 ships
+    )
+    chat_messages_per_minute: int = 20  # per customer address, on the chat page
+    openai_base_url: str | None = None  # an OpenAI-compatible chat-completions endpoint answers when set
+    openai_model: str = "gpt-4o-mini"
+    openai_api_key: str | None = None
+    bot_attempts: int = 4  # tries to reach an external bot before flagging Non-Answer
+    bot_backoff_seconds: float = 0.5

@@ -22,7 +22,7 @@ def install(core: Core, *, start_core: bool = False) -> Live:
     from fastapi.responses import RedirectResponse
     from nicegui import app, ui
 
-    from handoff_ui import help_page, login_page
+    from handoff_ui import chat_page, help_page, login_page
     from handoff_ui.handoff_page import HandoffScreen
     from handoff_ui.live import Live
     from handoff_ui.session import signed_in, to_login
@@ -51,6 +51,7 @@ def install(core: Core, *, start_core: bool = False) -> Live:
 
     login_page.register(core)
     help_page.register(core, live)
+    chat_page.register(core, live)
 
     @ui.page("/", title="Handoff")
     def index() -> RedirectResponse:

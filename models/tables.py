@@ -56,6 +56,8 @@ class Service(Base):
     mode: Mapped[str] = mapped_column(String(20), default="human_supported")
     knowledge_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
     negative_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    bot_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    bot_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

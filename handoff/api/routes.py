@@ -61,10 +61,22 @@ BotConversation = Annotated[str, Depends(bot_conversation)]
 
 
 @router.post("/conversations", status_code=201)
-async def start_conversation(body: StartConversationIn, core: CoreDep) -> dict[str, Any]:
-    """Open a conversation. Keep the returned `token`: every later call for it needs it."""
+async def start_conversation(
+    body: StartConversationIn,
+    core: CoreDep,
+    request: Request,
+    x_forwarded_for: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Open a conversation. Keep the returned `token`: every later call for it needs it.
+
+    Without a `location`, it is looked up from the client's address.
+    """
     customer = body.customer
-    location = Location(**body.location.model_dump()) if body.location else None
+    if body.location is not None:
+        location: Location | None = Location(**body.location.model_dump())
+    else:
+        peer = request.client.host if request.client else None
+        location = core.locator.locate(core.locator.client_address(peer, x_forwarded_for))
     started = await core.conversations.start(
         service_slug=body.service,
         text=body.text,

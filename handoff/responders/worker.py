@@ -1,0 +1,94 @@
+"""The responder worker: answers each customer message when the AI may speak.
+
+It listens to MessageAdded; a reply that was still being produced when a human took over (or the service
+turned Human Only) is refused by the core's write and dropped here, so the customer never sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handoff.bus import EventBus, Subscription
+from handoff.conversations import Conversations
+from handoff.errors import AISilenced, Conflict, NotFound
+from handoff.events import MessageAdded
+from handoff.responders.base import Reply, ReplyRequest, Responder, ServiceConfig
+from handoff.services import Services
+
+log = logging.getLogger(__name__)
+HISTORY = 20
+
+
+class ResponderWorker:
+    def __init__(
+        self,
+        *,
+        conversations: Conversations,
+        services: Services,
+        knowledge: Responder,
+        model: Responder | None = None,
+        bot: Responder,
+    ) -> None:
+        self._conversations = conversations
+        self._services = services
+        self._knowledge = knowledge
+        self._model = model
+        self._bot = bot
+        self._subscription: Subscription | None = None
+
+    def responder_for(self, service: ServiceConfig) -> Responder | None:
+        """A service with a bot URL asks its bot; else the configured model; else its knowledge folder.
+        Without any, an external bot is expected to answer through the API on its own."""
+        if service.bot_url:
+            return self._bot
+        if self._model is not None:
+            return self._model
+        if service.knowledge_dir:
+            return self._knowledge
+        return None
+
+    def start(self, bus: EventBus) -> None:
+        self._subscription = bus.subscribe(MessageAdded, self.on_message)
+
+    def stop(self) -> None:
+        if self._subscription is not None:
+            self._subscription.unsubscribe()
+
+    async def on_message(self, event: MessageAdded) -> None:
+        conversation = event.conversation
+        if event.message.role != "user" or not _ai_may_speak(event):
+            return
+        service = await self._services.config(conversation.service_slug)
+        responder = self.responder_for(service)
+        if responder is None:
+            return
+        try:
+            history = await self._conversations.messages(conversation.id)
+        except NotFound:
+            return
+        request = ReplyRequest(service=service, conversation=conversation, history=tuple(history[-HISTORY:]))
+        reply = await responder.reply(request)
+        if reply is not None:
+            await self.deliver(conversation.id, reply)
+
+    async def deliver(self, conversation_id: str, reply: Reply) -> None:
+        try:
+            await self._conversations.add_ai_message(
+                conversation_id=conversation_id,
+                text=reply.text,
+                answered=reply.answered,
+                agent_name=reply.agent,
+            )
+        except AISilenced as refused:
+            log.info("AI reply dropped in %s: %s", conversation_id, refused)
+        except Conflict as refused:
+            log.info("AI reply not delivered in %s: %s", conversation_id, refused)
+
+
+def _ai_may_speak(event: MessageAdded) -> bool:
+    conversation = event.conversation
+    return (
+        conversation.active
+        and conversation.status == "ai_active"
+        and conversation.service_mode != "human_only"
+    )

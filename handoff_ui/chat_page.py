@@ -1,0 +1,178 @@
+"""/chat/<slug>: the customer's chat page. No login; rate-limited per address; every message shown as text.
+
+The conversation is kept in the browser's session, so a reload brings the customer back into it. AI,
+human and system messages arrive live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from nicegui import app, ui
+
+from handoff.core import Core
+from handoff.errors import HandoffError, NotFound
+from handoff.events import MessageAdded, ServiceModeChanged
+from handoff.views import MessageView
+from handoff_ui.live import Live
+
+TOO_FAST = "You are sending messages very quickly. Please wait a moment and try again."
+ROLE_NAMES = {"user": "You", "ai": "Assistant", "system": ""}
+
+
+class ChatScreen:
+    def __init__(self, core: Core, live: Live, slug: str, address: str | None) -> None:
+        self._core = core
+        self._live = live
+        self._slug = slug
+        self._address = address or "unknown"
+        self._conversation: dict[str, str] | None = None
+        self._last_id = 0
+        self._hint: ui.label | None = None
+
+    def _stored(self) -> dict[str, Any]:
+        chats: dict[str, Any] = app.storage.user.setdefault("chats", {})
+        return chats
+
+    async def _resumable(self, stored: dict[str, str]) -> bool:
+        """The stored conversation still opens with its token and has not ended."""
+        if not await self._core.conversations.verify_token(stored["id"], stored["token"]):
+            return False
+        return (await self._core.conversations.get(stored["id"])).active
+
+    async def build(self) -> None:
+        service = await self._core.services.get(self._slug)
+        history: list[MessageView] = []
+        stored = self._stored().get(self._slug)
+        if stored and await self._resumable(stored):
+            self._conversation = stored
+            history = await self._core.conversations.messages(stored["id"])
+        ui.query("body").classes("bg-grey-2")
+        with ui.column().classes("w-full max-w-2xl mx-auto h-screen no-wrap q-pa-sm gap-2"):
+            with ui.row().classes("w-full items-center"):
+                ui.icon("support_agent", size="md").classes("text-primary")
+                ui.label(service.name).classes("text-h6")
+            self._scroll = ui.scroll_area().classes("w-full grow bg-white rounded-borders")
+            with self._scroll:
+                self._transcript = ui.element("div").classes("hf-transcript w-full q-pa-sm")
+                if not history:
+                    self._hint = ui.label("Ask us anything: our assistant answers right away.")
+                    self._hint.classes("text-grey-7 q-pa-sm")
+            with ui.row().classes("w-full items-end no-wrap gap-2"):
+                self._input = ui.input(placeholder="Type your message…").classes("grow")
+                self._input.props("outlined dense maxlength=4000 data-testid=chat-input autofocus")
+                self._input.on("keydown.enter", self._send)
+                ui.button("Send", on_click=self._send).props("no-caps color=primary")
+            self._human = ui.button("Talk to a human", on_click=self._ask_for_human)
+            self._human.props("no-caps outline data-testid=talk-to-human").classes("self-end")
+            self._human.set_visibility(service.mode != "ai_only")
+        for message in history:
+            self._append(message)
+        self._live.message_added.subscribe(self._on_message)
+        self._live.mode_changed.subscribe(self._on_mode)
+
+    def _on_message(self, event: MessageAdded) -> None:
+        if self._conversation and event.message.conversation_id == self._conversation["id"]:
+            self._append(event.message)
+
+    def _on_mode(self, event: ServiceModeChanged) -> None:
+        if event.service.slug == self._slug:
+            self._human.set_visibility(event.service.mode != "ai_only")
+
+    def _append(self, message: MessageView) -> None:
+        if message.id <= self._last_id:
+            return
+        self._last_id = message.id
+        with self._transcript:
+            bubble = ui.element("div").classes(f"hf-msg {message.role}")
+            bubble.props(f"data-testid=message data-role={message.role} data-message-id={message.id}")
+            with bubble:
+                who = message.author if message.role == "human" else ROLE_NAMES[message.role]
+                if who:
+                    ui.label(who).classes("hf-meta")
+                ui.label(message.text)
+                if message.role == "ai":
+                    self._rating_buttons(message)
+        self._scroll.scroll_to(percent=1.0)
+
+    def _rating_buttons(self, message: MessageView) -> None:
+        with ui.row().classes("gap-1 q-mt-xs"):
+            up = ui.button(icon="thumb_up").props(
+                "flat round dense size=sm data-testid=rate-up aria-label=Helpful"
+            )
+            down = ui.button(icon="thumb_down").props(
+                "flat round dense size=sm data-testid=rate-down aria-label='Not helpful'"
+            )
+
+        async def rate(value: str) -> None:
+            if self._conversation is None:
+                return
+            try:
+                await self._core.conversations.rate(
+                    conversation_id=self._conversation["id"], message_id=message.id, value=value
+                )
+            except HandoffError as error:
+                ui.notify(str(error), type="warning")
+                return
+            up.props(f"color={'positive' if value == 'up' else 'grey'}")
+            down.props(f"color={'negative' if value == 'down' else 'grey'}")
+
+        up.on_click(lambda: rate("up"))
+        down.on_click(lambda: rate("down"))
+        if message.rating:
+            up.props(f"color={'positive' if message.rating == 'up' else 'grey'}")
+            down.props(f"color={'negative' if message.rating == 'down' else 'grey'}")
+
+    async def _send(self) -> None:
+        text = (self._input.value or "").strip()
+        if not text:
+            return
+        if not self._core.chat_limiter.allow(self._address):
+            ui.notify(TOO_FAST, type="warning")
+            return
+        try:
+            if self._conversation is None:
+                location = self._core.locator.locate(self._address)
+                started = await self._core.conversations.start(
+                    service_slug=self._slug, text=text, location=location
+                )
+                self._conversation = {"id": started.conversation.id, "token": started.token}
+                self._stored()[self._slug] = self._conversation
+                app.storage.user["chats"] = self._stored()
+                if started.first_message:
+                    self._append(started.first_message)
+            else:
+                await self._core.conversations.add_customer_message(
+                    conversation_id=self._conversation["id"], text=text
+                )
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+            return
+        self._input.value = ""
+        if self._hint is not None:
+            self._hint.delete()
+            self._hint = None
+
+    async def _ask_for_human(self) -> None:
+        if self._conversation is None:
+            ui.notify("Write your question first, then a person can join you.")
+            return
+        try:
+            await self._core.conversations.request_human(conversation_id=self._conversation["id"])
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+            return
+        ui.notify("A member of our team has been asked to join.", type="positive")
+
+
+def register(core: Core, live: Live) -> None:
+    @ui.page("/chat/{slug}", title="Chat")
+    async def chat(slug: str, request: Request) -> None:
+        peer = request.client.host if request.client else None
+        address = core.locator.client_address(peer, request.headers.get("x-forwarded-for"))
+        screen = ChatScreen(core, live, slug, address)
+        try:
+            await screen.build()
+        except NotFound:
+            ui.label("This chat does not exist.").classes("text-h6 absolute-center")
