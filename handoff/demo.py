@@ -78,6 +78,7 @@ class DemoCustomers:
     core: Core
     seed: int | None = None
     max_active: int = 30
+    pace: float = 1.0  # multiplies every pause (tests run the same story faster)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -104,7 +105,7 @@ class DemoCustomers:
                 self._customers.add(task)
                 task.add_done_callback(self._customers.discard)
                 count += 1
-            await asyncio.sleep(self._rng.uniform(2.0, 6.0) if count > len(PERSONAS) else 1.5)
+            await self._pause(self._rng.uniform(2.0, 6.0) if count > len(PERSONAS) else 1.5)
 
     async def _customer(self, slug: str, persona: str) -> None:
         try:
@@ -128,7 +129,7 @@ class DemoCustomers:
         cid = started.conversation.id
         conversations = self.core.conversations
         answer = await self._wait_for_ai(cid)
-        await asyncio.sleep(rng.uniform(2, 6))
+        await self._pause(rng.uniform(2, 6))
         if persona == "thumbs_down" and answer is not None:
             await conversations.rate(conversation_id=cid, message_id=answer, value="down")
             await conversations.add_customer_message(
@@ -144,16 +145,19 @@ class DemoCustomers:
             if answer is not None:
                 await conversations.rate(conversation_id=cid, message_id=answer, value="up")
             await conversations.add_customer_message(conversation_id=cid, text=rng.choice(THANKS))
-        await asyncio.sleep(rng.uniform(40, 120))
+        await self._pause(rng.uniform(40, 120))
         while (await conversations.get(cid)).status == "paused":  # a human is on it: stay a while
-            await asyncio.sleep(15)
+            await self._pause(15)
             if rng.random() < 0.1:
                 break
         await conversations.end(conversation_id=cid)
 
+    async def _pause(self, seconds: float) -> None:
+        await asyncio.sleep(seconds * self.pace)
+
     async def _wait_for_ai(self, conversation_id: str) -> int | None:
         for _ in range(20):
-            await asyncio.sleep(0.5)
+            await self._pause(0.5)
             messages = await self.core.conversations.messages(conversation_id)
             ai = [m.id for m in messages if m.role == "ai"]
             if ai:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from detection.base import MessageContext
 from detection.help_requested import HelpRequested
-
 from handoff.knowledge import KnowledgeBase
 from handoff.responders.base import DONT_KNOW, Reply, ReplyRequest
 
@@ -75,7 +74,7 @@ class KnowledgeResponder:
         if self._help_requested.detect(MessageContext(role="user", text=request.question)):
             return Reply(PERSON_ASKED, answered=True, agent=conversation.agent_name)
         chat = small_talk(request.question)
-        if chat is not None and len(request.history) > 1:
+        if chat is not None:
             return Reply(chat, answered=True, agent=conversation.agent_name)
         agent = conversation.agent_name or base.route(conversation.opening_question or request.question)
         answer = base.answer(agent, request.question)
