@@ -3,51 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
 from tests.support import Server, run_cli
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-COUNT_PLAYS = """
-window.__plays = 0;
-const play = HTMLMediaElement.prototype.play;
-HTMLMediaElement.prototype.play = function () { window.__plays += 1; return play.call(this); };
-"""
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None, reason=f"no Chromium at {CHROMIUM} (make test installs it)"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    yield browser
-    browser.close()
+pytestmark = BROWSER_TESTS
 
 
 def seeded_server(folder: Path) -> Server:
@@ -77,36 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = seeded_server(tmp_path_factory.mktemp("console")).start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def agent_page(
-    browser: Browser, contexts: list[BrowserContext], server: Server, email: str, path: str = "/handoff"
-) -> Page:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.add_init_script(COUNT_PLAYS)
-    contexts.append(context)
-    page = context.new_page()
-    page.goto(server.url + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("password-1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
-    page.wait_for_function("window.did_handshake === true")
-    return page
-
-
-def new_conversation(server: Server, text: str, service: str = "shop") -> tuple[str, dict[str, str]]:
-    response = httpx.post(f"{server.url}/api/v1/conversations", json={"service": service, "text": text})
-    assert response.status_code == 201
-    return response.json()["id"], {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def card(page: Page, conversation_id: str) -> Locator:

@@ -1,0 +1,83 @@
+"""Browser test helpers: Debian's Chromium through Playwright, and agents logged in to a running server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from tests.support import Server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COUNT_PLAYS = """
+window.__plays = 0;
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () { window.__plays += 1; return play.call(this); };
+"""
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason=f"no Chromium at {CHROMIUM} (make test installs it)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def new_page(
+    browser: Browser, contexts: list[BrowserContext], *, width: int = 1400, height: int = 900
+) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_init_script(COUNT_PLAYS)
+    contexts.append(context)
+    return context.new_page()
+
+
+def agent_page(
+    browser: Browser, contexts: list[BrowserContext], server: Server, email: str, path: str = "/handoff"
+) -> Page:
+    page = new_page(browser, contexts)
+    page.goto(server.url + path)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("password-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
+    page.wait_for_function("window.did_handshake === true")
+    return page
+
+
+def new_conversation(server: Server, text: str, service: str = "shop") -> tuple[str, dict[str, str]]:
+    response = httpx.post(f"{server.url}/api/v1/conversations", json={"service": service, "text": text})
+    assert response.status_code == 201
+    return response.json()["id"], {"Authorization": f"Bearer {response.json()['token']}"}
