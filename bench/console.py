@@ -22,6 +22,7 @@ from playwright.sync_api import Page, sync_playwright
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.settings import Settings
+from handoff_ui.services_view import PAGE_SIZE
 from tests.support import Server, run_cli
 
 ARGS = [
@@ -120,7 +121,7 @@ def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, f
             page = context.new_page()
             started = time.perf_counter()
             page.goto(server.url + "/handoff")
-            page.locator("[data-testid=conversation-card]").nth(49).wait_for()
+            page.locator("[data-testid=conversation-card]").nth(PAGE_SIZE - 1).wait_for()
             page.wait_for_function("window.did_handshake === true")
             ready.append((time.perf_counter() - started) * 1000)
             opened.append(page)
@@ -129,7 +130,7 @@ def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, f
         frames: list[int] = []
         page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(len(payload))))
         page.reload()
-        page.locator("[data-testid=conversation-card]").nth(49).wait_for()
+        page.locator("[data-testid=conversation-card]").nth(PAGE_SIZE - 1).wait_for()
         page.wait_for_function("window.did_handshake === true")
         conversation_id, token = watched
         page.evaluate(

@@ -36,21 +36,15 @@ class ConversationCard(ui.card):
         self.on("click", lambda: on_open(self.view.id))
         self.mark(f"card-{view.id}")
         with self:
-            with ui.row().classes("w-full items-center gap-1 no-wrap"):
+            with ui.row().classes("w-full items-center gap-1 no-wrap justify-between"):
                 self._status = ui.badge()
                 self._agent = ui.badge().props("outline color=primary")
-                ui.space()
-                self._flags = ui.row().classes("gap-1 no-wrap")
-            with ui.row().classes("items-center gap-1 text-caption text-grey-8"):
-                ui.icon("place", size="xs")
-                self._where = ui.label()
+                self._flags = ui.row().classes("gap-1 no-wrap q-ml-auto")
+            self._where = ui.label().classes("hf-where text-caption text-grey-8")
             self._question = ui.label().classes("hf-question text-body2")
-            with ui.row().classes("w-full items-center text-caption text-grey-7 gap-2"):
+            with ui.row().classes("w-full items-center text-caption text-grey-7 gap-1 no-wrap"):
                 self._started = ui.label()
-                ui.label("·")
-                self._count = ui.label()
-                ui.space()
-                self._holder = ui.label().classes("text-primary")
+                self._meta = ui.label()
         self._shown_flags: tuple[tuple[str, str], ...] | None = None
         self.show(view, force=True)
 
@@ -69,8 +63,8 @@ class ConversationCard(ui.card):
         if force:
             self._started.set_text(relative_time(view.started_at))
             self._started.props(f"data-ts={view.started_at.isoformat()}")
-        self._count.set_text(f"{view.message_count} message{'' if view.message_count == 1 else 's'}")
-        self._holder.set_text(f"Claimed by {view.claimed_by_name}" if view.claimed_by_name else "")
+        count = f"· {view.message_count} message{'' if view.message_count == 1 else 's'}"
+        self._meta.set_text(f"{count} · Claimed by {view.claimed_by_name}" if view.claimed_by_name else count)
         flags = tuple((flag.kind, flag.reason) for flag in view.open_flags)
         if flags != self._shown_flags:
             self._shown_flags = flags
@@ -80,6 +74,7 @@ class ConversationCard(ui.card):
                     badge = ui.badge(FLAG_WORDS[flag.kind]).props(
                         f"color={FLAG_COLORS[flag.kind]} data-testid=flag-badge data-flag={flag.kind}"
                     )
-                    with badge:
-                        score = f" (score {flag.score:+.2f})" if flag.score is not None else ""
-                        ui.tooltip(flag.reason + score).classes("text-body2").style("max-width: 360px")
+                    score = f" (score {flag.score:+.2f})" if flag.score is not None else ""
+                    badge.props["title"] = (
+                        flag.reason + score
+                    )  # the reason on hover, set as a value, never parsed

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from nicegui import background_tasks, ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError
 from handoff.events import ConversationUpdated, ServiceAdded, ServiceModeChanged
-from handoff.views import AgentRef, ConversationView, Mode, ServiceView, Stats
+from handoff.views import AgentRef, Mode, ServiceView, Stats
 from handoff_ui.frame import console_frame
 from handoff_ui.live import Live
 from handoff_ui.panel import ConversationPanel
@@ -26,10 +24,8 @@ class HandoffScreen:
 
     async def build(self) -> None:
         services = await self._core.services.all()
-        cards = await self._core.board.active_cards()
-        by_service: dict[str, list[ConversationView]] = defaultdict(list)
-        for card in cards:
-            by_service[card.service_slug].append(card)
+        # From here on nothing awaits until the subscriptions below: the page draws the shared index as it
+        # is now and then follows every change, so no change can fall in between.
 
         console_frame(self._live, self._agent, "/handoff", on_open=self.open)
         drawer = ui.right_drawer(value=False, fixed=True).props("width=480 bordered overlay=false")
@@ -57,7 +53,7 @@ class HandoffScreen:
                         "No services yet. Add one with: main.py service add --slug S --name N"
                     )
                 for service in services:
-                    self._add_section(service, by_service.get(service.slug, []))
+                    self._add_section(service)
 
         self._live.card_changed.subscribe(self._on_card)
         self._live.message_added.subscribe(self.panel.on_message)
@@ -83,11 +79,11 @@ class HandoffScreen:
         for key, label in self._stats.items():
             label.set_text(str(getattr(stats, key)))
 
-    def _add_section(self, service: ServiceView, views: list[ConversationView]) -> None:
+    def _add_section(self, service: ServiceView) -> None:
         with self._sections:
             self.sections[service.slug] = ServiceSection(
                 service,
-                views,
+                self._live.index,
                 on_open=self.open,
                 on_mode=self._set_mode,
                 can_change_mode=self._agent.is_admin,
@@ -99,7 +95,7 @@ class HandoffScreen:
     def _on_card(self, event: ConversationUpdated) -> None:
         section = self.sections.get(event.after.service_slug)
         if section is not None:
-            section.upsert(event.after)
+            section.sync()
         self.panel.on_card(event)
 
     def _on_mode(self, event: ServiceModeChanged) -> None:
@@ -111,7 +107,7 @@ class HandoffScreen:
             background_tasks.create(self.panel.open(self.panel.view.id), name="refresh panel")
 
     def _on_service(self, event: ServiceAdded) -> None:
-        self._add_section(event.service, [])
+        self._add_section(event.service)
         self._set_all.set_visibility(len(self.sections) >= 2)
 
     async def _set_mode(self, slug: str, mode: Mode) -> None:

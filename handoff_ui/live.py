@@ -1,4 +1,4 @@
-"""The core's events relayed to NiceGUI, once per process, and the stats bar's counters kept here once.
+"""The core's events relayed to NiceGUI once per process; the ordered cards and the counters kept here once.
 
 Pages subscribe to these NiceGUI events from inside their page function, so each browser tab subscribes
 once and its subscriptions end with it. The counters are kept incrementally from each card change
@@ -17,6 +17,7 @@ from handoff.bus import Subscription
 from handoff.core import Core
 from handoff.events import ConversationUpdated, MessageAdded, ServiceAdded, ServiceModeChanged
 from handoff.views import ConversationView, FlagView, Stats
+from handoff_ui.board_index import BoardIndex
 
 RECONCILE_SECONDS = 15.0
 
@@ -45,9 +46,11 @@ class Live:
         self.stats_changed: Event[[Stats]] = Event()
         self.attention_raised: Event[[AttentionRaised]] = Event()
         self.stats = Stats(active=0, attention=0, paused=0)
+        self.index = BoardIndex()
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
+        self._early: list[ConversationUpdated] | None = None
 
     async def start(self) -> None:
         bus = self.core.bus
@@ -57,6 +60,11 @@ class Live:
             bus.subscribe(ServiceModeChanged, self.mode_changed.emit),
             bus.subscribe(ServiceAdded, self.service_added.emit),
         ]
+        self._early = []  # changes that land while the index loads
+        self.index.load(await self.core.board.active_cards())
+        early, self._early = self._early, None
+        for event in early or ():
+            self.index.apply(event.after)  # newer than (or the same as) what the load read
         await self.reconcile()
         self._reconciler = asyncio.create_task(self._reconcile_forever())
         self.started.set()
@@ -83,6 +91,9 @@ class Live:
                 await self.reconcile()
 
     def _on_card(self, event: ConversationUpdated) -> None:
+        if self._early is not None:
+            self._early.append(event)
+        self.index.apply(event.after)
         before, after = _counts(event.before), _counts(event.after)
         if before != after:
             self.stats = Stats(

@@ -1,23 +1,17 @@
-"""A service's section on the Human Handoff screen: its name, mode buttons and capped, ordered cards."""
+"""A service's section on the Human Handoff screen: its name, mode buttons and the first cards in order."""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from handoff.views import MODES, ConversationView, Mode, ServiceView
+from handoff.views import MODES, Mode, ServiceView
+from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import ConversationCard
 from handoff_ui.words import MODE_WORDS
 
-PAGE_SIZE = 50
-SortKey = tuple[bool, float, str]
-
-
-def sort_key(view: ConversationView) -> SortKey:
-    """Attention first, then the most recent activity."""
-    return (not view.needs_attention, -view.last_activity_at.timestamp(), view.id)
+PAGE_SIZE = 30  # cards rendered per service before "Show more": a page stays cheap with thousands live
 
 
 class ModeButtons:
@@ -46,12 +40,12 @@ class ModeButtons:
 
 
 class ServiceSection:
-    """Keeps every active card's snapshot in order and renders the first `cap` of them."""
+    """Renders the first `cap` cards of the shared index for one service, updated in place."""
 
     def __init__(
         self,
         service: ServiceView,
-        views: list[ConversationView],
+        index: BoardIndex,
         *,
         on_open: Callable[[str], None],
         on_mode: Callable[[str, Mode], Awaitable[None]],
@@ -59,9 +53,8 @@ class ServiceSection:
     ) -> None:
         self.service = service
         self.cap = PAGE_SIZE
+        self._index = index
         self._on_open = on_open
-        self._views = {view.id: view for view in views}
-        self._order: list[tuple[SortKey, str]] = sorted((sort_key(v), v.id) for v in views)
         self.cards: dict[str, ConversationCard] = {}
         with ui.element("section").classes("w-full q-mb-lg") as self.element:
             self.element.props(f"data-testid=service-{service.slug} data-mode={service.mode}")
@@ -76,44 +69,35 @@ class ServiceSection:
             with ui.row().classes("items-center gap-2 q-mt-sm") as self.more_row:
                 self.more = ui.label().classes("text-grey-8")
                 ui.button("Show more", on_click=self.show_more).props("flat no-caps dense")
-        self._sync()
+        self.sync()
 
-    def show_mode(self, mode: str) -> None:
-        self.service = ServiceView(self.service.id, self.service.slug, self.service.name, mode)  # type: ignore[arg-type]
+    def show_mode(self, mode: Mode) -> None:
+        self.service = ServiceView(self.service.id, self.service.slug, self.service.name, mode)
         self.element.props(f"data-mode={mode}")
         self.modes.show(mode)
 
-    def upsert(self, view: ConversationView) -> None:
-        """Show the new snapshot, moving the card if its place changed; an ended conversation leaves."""
-        old = self._views.pop(view.id, None)
-        if old is not None:
-            self._order.pop(bisect.bisect_left(self._order, (sort_key(old), old.id)))
-        if view.active:
-            self._views[view.id] = view
-            bisect.insort(self._order, (sort_key(view), view.id))
-        self._sync()
-
     def show_more(self) -> None:
         self.cap += PAGE_SIZE
-        self._sync()
+        self.sync()
 
-    def _sync(self) -> None:
-        visible = [conversation_id for _, conversation_id in self._order[: self.cap]]
-        wanted = set(visible)
+    def sync(self) -> None:
+        """Make the rendered cards the index's first `cap`, moving, adding or removing only what changed."""
+        visible = self._index.top(self.service.slug, self.cap)
+        wanted = {view.id for view in visible}
         for conversation_id in [c for c in self.cards if c not in wanted]:
             self.cards.pop(conversation_id).delete()
         children = self.grid.default_slot.children
-        for index, conversation_id in enumerate(visible):
-            view = self._views[conversation_id]
-            card = self.cards.get(conversation_id)
+        for position, view in enumerate(visible):
+            card = self.cards.get(view.id)
             if card is None:
                 with self.grid:
-                    card = self.cards[conversation_id] = ConversationCard(view, self._on_open)
+                    card = self.cards[view.id] = ConversationCard(view, self._on_open)
             elif card.view is not view:
                 card.show(view)
-            if index >= len(children) or children[index] is not card:
-                card.move(target_index=index)
-        rest = len(self._order) - len(visible)
+            if position >= len(children) or children[position] is not card:
+                card.move(target_index=position)
+        total = self._index.count(self.service.slug)
+        rest = total - len(visible)
         self.more.set_text(f"{rest} more conversation{'' if rest == 1 else 's'} (attention first)")
         self.more_row.set_visibility(rest > 0)
-        self.count.set_text(f"{len(self._order)} active")
+        self.count.set_text(f"{total} active")

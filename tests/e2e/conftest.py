@@ -36,6 +36,7 @@ BROWSER_TESTS = [
 
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    expect.set_options(timeout=10_000)  # a loaded CI machine answers slower than a developer's
     with sync_playwright() as playwright:
         yield playwright
 

@@ -11,6 +11,7 @@ from nicegui.testing import User
 from handoff.core import Core
 from handoff_ui.cards import ConversationCard
 from handoff_ui.live import Live
+from handoff_ui.services_view import PAGE_SIZE
 from tests.ui.conftest import log_in
 
 
@@ -164,14 +165,15 @@ async def test_cards_are_capped_per_service_with_the_rest_counted(
 ) -> None:
     core, _ = console
     await core.services.add(slug="shop", name="Web Shop")
-    for i in range(53):
+    total = PAGE_SIZE + 3
+    for i in range(total):
         await start(core, f"Question number {i}")
     await log_in(user, core)
     await user.should_see("3 more conversations (attention first)")
-    assert len(user.find(kind=ConversationCard).elements) == 50
+    assert len(user.find(kind=ConversationCard).elements) == PAGE_SIZE
     user.find(kind=ui.button, content="Show more").click()
-    await user.should_see("53 active")
-    assert len(user.find(kind=ConversationCard).elements) == 53
+    await user.should_see(f"{total} active")
+    await until(lambda: len(user.find(kind=ConversationCard).elements) == total)
 
 
 async def test_the_help_page_uses_the_help_words(user: User, console: tuple[Core, Live]) -> None:

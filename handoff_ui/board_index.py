@@ -1,0 +1,54 @@
+"""Every active card in order, kept once per process and shared by every open console page.
+
+Pages read it synchronously when they are built and after each change, so a page never queries the
+database for its cards and holds only the cards it renders.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+
+from handoff.views import ConversationView
+
+SortKey = tuple[bool, float, str]
+
+
+def sort_key(view: ConversationView) -> SortKey:
+    """Attention first, then the most recent activity."""
+    return (not view.needs_attention, -view.last_activity_at.timestamp(), view.id)
+
+
+class BoardIndex:
+    def __init__(self) -> None:
+        self._views: dict[str, ConversationView] = {}
+        self._order: dict[str, list[tuple[SortKey, str]]] = defaultdict(list)
+
+    def load(self, views: Iterable[ConversationView]) -> None:
+        self._views.clear()
+        self._order.clear()
+        for view in views:
+            if view.active:
+                self._views[view.id] = view
+                self._order[view.service_slug].append((sort_key(view), view.id))
+        for order in self._order.values():
+            order.sort()
+
+    def apply(self, view: ConversationView) -> None:
+        """Take the newest snapshot of a card; an ended conversation leaves the index."""
+        old = self._views.pop(view.id, None)
+        if old is not None:
+            order = self._order[old.service_slug]
+            index = bisect.bisect_left(order, (sort_key(old), old.id))
+            if index < len(order) and order[index][1] == old.id:
+                order.pop(index)
+        if view.active:
+            self._views[view.id] = view
+            bisect.insort(self._order[view.service_slug], (sort_key(view), view.id))
+
+    def top(self, service_slug: str, count: int) -> list[ConversationView]:
+        return [self._views[conversation_id] for _, conversation_id in self._order[service_slug][:count]]
+
+    def count(self, service_slug: str) -> int:
+        return len(self._order[service_slug])
