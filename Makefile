@@ -38,5 +38,4 @@ test: install chromium
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m bench.ingest
-	$(PY) -m bench.console
+	$(PY) -m bench

@@ -1,7 +1,5 @@
-"""Ingest: customer messages acknowledged per second through the API (detection, durable commit, events).
-
-Starts the real server on a scratch SQLite file, opens one conversation per client, and has CLIENTS
-concurrent clients post MESSAGES messages in all. Prints figures and ends with one JSON line.
+"""Ingest: customer messages acknowledged per second through the whole pipeline (API, detection, durable
+commit, events) with CLIENTS concurrent clients, against the floor's POSTs per second.
 
     .venv/bin/python -m bench.ingest [--clients 8] [--messages 2000] [--synchronous FULL]
 """
@@ -12,56 +10,92 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
-from tests.support import Server, run_cli
+from bench.common import wait_healthy
+from tests.support import ROOT, Server, free_port, run_cli, server_env
+
+Post = Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]]
 
 
-async def client_loop(
-    client: httpx.AsyncClient, cid: str, token: str, count: int, latencies: list[float]
-) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    for i in range(count):
+async def hammer(url: str, clients: int, messages: int, post: Post) -> dict[str, float]:
+    """`clients` concurrent loops send `messages` requests in all; figures over the acknowledged ones."""
+    latencies: list[float] = []
+
+    async def loop(client: httpx.AsyncClient, worker: int, count: int) -> None:
+        for i in range(count):
+            started = time.perf_counter()
+            (await post(client, worker, i)).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        await loop(client, 0, 50)  # warm-up
+        latencies.clear()
+        per_client = messages // clients
         started = time.perf_counter()
-        response = await client.post(
-            f"/api/v1/conversations/{cid}/messages",
-            headers=headers,
-            json={"text": f"Where is my order number {i}? It is late."},
-        )
-        response.raise_for_status()
-        latencies.append(time.perf_counter() - started)
+        await asyncio.gather(*(loop(client, worker, per_client) for worker in range(clients)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": per_client * clients,
+        "per_second": round(per_client * clients / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 2),
+    }
 
 
-async def measure(url: str, clients: int, messages: int) -> dict[str, float]:
-    async with httpx.AsyncClient(
-        base_url=url, timeout=30, limits=httpx.Limits(max_connections=clients)
-    ) as client:
-        conversations = []
+async def handoff_ingest(url: str, clients: int, messages: int) -> dict[str, float]:
+    conversations: list[tuple[str, dict[str, str]]] = []
+    async with httpx.AsyncClient(base_url=url) as client:
         for _ in range(clients):
             created = (
                 await client.post("/api/v1/conversations", json={"service": "bench", "text": "hi"})
             ).json()
-            conversations.append((created["id"], created["token"]))
-        await client_loop(client, *conversations[0], 50, [])  # warm-up
-        latencies: list[float] = []
-        started = time.perf_counter()
-        per_client = messages // clients
-        await asyncio.gather(
-            *(client_loop(client, cid, token, per_client, latencies) for cid, token in conversations)
-        )
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "messages": per_client * clients,
-        "seconds": round(elapsed, 3),
-        "messages_per_second": round(per_client * clients / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 2),
-    }
+            conversations.append((created["id"], {"Authorization": f"Bearer {created['token']}"}))
+
+    def post(client: httpx.AsyncClient, worker: int, i: int) -> Awaitable[httpx.Response]:
+        cid, headers = conversations[worker]
+        text = f"Where is my order number {i}? It is late."
+        return client.post(f"/api/v1/conversations/{cid}/messages", headers=headers, json={"text": text})
+
+    return await hammer(url, clients, messages, post)
+
+
+def handoff(clients: int, messages: int, synchronous: str = "FULL") -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        run_cli(url, "service", "add", "--slug", "bench", "--name", "Bench")
+        server = Server(url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=synchronous).start()
+        try:
+            return asyncio.run(handoff_ingest(server.url, clients, messages))
+        finally:
+            server.stop()
+
+
+def floor(clients: int, messages: int) -> dict[str, float]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("floor_app.py")), str(port)],
+        cwd=ROOT,
+        env=server_env("sqlite+aiosqlite:///unused.db"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        return asyncio.run(hammer(url, clients, messages, lambda client, _w, _i: client.post("/bump")))
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def main() -> None:
@@ -70,22 +104,25 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        run_cli(url, "service", "add", "--slug", "bench", "--name", "Bench")
-        server = Server(
-            url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=args.synchronous
-        ).start()
-        try:
-            figures = asyncio.run(measure(server.url, args.clients, args.messages))
-        finally:
-            server.stop()
-    figures = {"benchmark": "ingest", "clients": args.clients, "synchronous": args.synchronous, **figures}
+    ours = handoff(args.clients, args.messages, args.synchronous)
+    base = floor(args.clients, args.messages)
+    ratio = round(ours["per_second"] / base["per_second"], 3)
     print(
-        f"{figures['messages']} messages from {args.clients} clients in {figures['seconds']} s: "
-        f"{figures['messages_per_second']} messages/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms"
+        f"ingest, {args.clients} clients: Handoff {ours['per_second']} messages/s (p50 {ours['p50_ms']} ms, "
+        f"p95 {ours['p95_ms']} ms); floor {base['per_second']} POSTs/s; ratio {ratio}"
     )
-    print(json.dumps(figures))
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest",
+                "clients": args.clients,
+                "synchronous": args.synchronous,
+                "handoff": ours,
+                "floor": base,
+                "ratio": ratio,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

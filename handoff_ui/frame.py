@@ -57,7 +57,13 @@ def console_frame(
             ui.navigate.to(f"/handoff?conversation={conversation_id}")
 
     ui.on("handoff_open", open_from_toast)
-    live.attention_raised.subscribe(_notify)
+
+    def notify(raised: AttentionRaised) -> None:
+        _notify(raised)
+
+    # A function of this tab's own: NiceGUI unsubscribes by equality when a tab closes, so a shared function
+    # would be unsubscribed from every tab at once.
+    live.attention_raised.subscribe(notify)
 
 
 def _notify(raised: AttentionRaised) -> None:

@@ -35,6 +35,7 @@ class ResponderWorker:
         self._model = model
         self._bot = bot
         self._subscription: Subscription | None = None
+        self._configs: dict[str, ServiceConfig] = {}  # a service's knowledge folder and bot never change
 
     def responder_for(self, service: ServiceConfig) -> Responder | None:
         """A service with a bot URL asks its bot; else the configured model; else its knowledge folder.
@@ -58,7 +59,11 @@ class ResponderWorker:
         conversation = event.conversation
         if event.message.role != "user" or not _ai_may_speak(event):
             return
-        service = await self._services.config(conversation.service_slug)
+        service = self._configs.get(conversation.service_slug)
+        if service is None:
+            service = self._configs[conversation.service_slug] = await self._services.config(
+                conversation.service_slug
+            )
         responder = self.responder_for(service)
         if responder is None:
             return

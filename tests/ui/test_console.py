@@ -206,3 +206,17 @@ async def test_each_tab_subscribes_once_and_its_subscriptions_end_with_it(
     user.client.delete()  # what NiceGUI does when the tab is closed
     assert len(live.card_changed.callbacks) == 0
     assert len(live.attention_raised.callbacks) == 0
+
+
+async def test_closing_one_tab_leaves_the_other_tabs_notifications(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, live = console
+    await log_in(user, core)
+    first_tab = user.client
+    await user.open("/help")
+    second_tab = user.client
+    assert first_tab is not None and second_tab is not None and first_tab is not second_tab
+    first_tab.delete()
+    slots = [callback.slot() for callback in live.attention_raised.callbacks if callback.slot is not None]
+    assert [slot.parent.client for slot in slots if slot is not None] == [second_tab]

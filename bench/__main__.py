@@ -1,0 +1,79 @@
+"""All benchmarks, each beside the floor measured in the same run: `make bench` (or `python -m bench`).
+
+1. Latency: a customer message posted through the API until its card changes in each of K console pages,
+   p50/p95 for K = 10 and 25 with 300 and 1,000 live conversations; the floor with the same K.
+2. Ingest: customer messages acknowledged per second (8 clients) against the floor's POSTs per second.
+3. Scale: time until /handoff is ready and server memory per page with 1,000 and 10,000 conversations.
+
+Prints figures as it goes and ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from playwright.sync_api import sync_playwright
+
+from bench import console, ingest, latency
+from bench.common import ARGS, seeded_server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--rounds", type=int, default=20, help="messages posted per latency configuration")
+    parser.add_argument("--quick", action="store_true", help="K = 10 only, 300 and 1,000 conversations")
+    args = parser.parse_args()
+    ks = (10,) if args.quick else (10, 25)
+    result: dict[str, object] = {"benchmark": "handoff"}
+
+    lat: dict[str, object] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        for k in ks:
+            floor = latency.summary(latency.floor_latency(browser, k, args.rounds))
+            lat[f"floor_k{k}"] = floor
+            print(f"latency floor, K={k}: p50 {floor['p50_ms']} ms, p95 {floor['p95_ms']} ms", flush=True)
+        for conversations in (300, 1000):
+            with seeded_server(conversations) as (server, watched):
+                for k in ks:
+                    ours = latency.summary(
+                        latency.handoff_latency(browser, server.url, watched, k, args.rounds)
+                    )
+                    floor = lat[f"floor_k{k}"]
+                    assert isinstance(floor, dict)
+                    ours["p50_vs_floor"] = round(ours["p50_ms"] / floor["p50_ms"], 2)
+                    ours["p95_vs_floor"] = round(ours["p95_ms"] / floor["p95_ms"], 2)
+                    lat[f"handoff_{conversations}_k{k}"] = ours
+                    print(
+                        f"latency Handoff, {conversations} conversations, K={k}: p50 {ours['p50_ms']} ms "
+                        f"({ours['p50_vs_floor']}x floor), p95 {ours['p95_ms']} ms ({ours['p95_vs_floor']}x)",
+                        flush=True,
+                    )
+        browser.close()
+    result["latency"] = lat
+
+    ours, base = ingest.handoff(8, 2000), ingest.floor(8, 2000)
+    ratio = round(ours["per_second"] / base["per_second"], 3)
+    result["ingest"] = {"handoff": ours, "floor": base, "ratio": ratio}
+    print(
+        f"ingest, 8 clients: Handoff {ours['per_second']}/s, floor {base['per_second']}/s, ratio {ratio}",
+        flush=True,
+    )
+
+    scale = {}
+    for conversations in (1000, 10_000):
+        with seeded_server(conversations) as (server, watched):
+            figures = console.measure(server, 5, watched)
+        scale[str(conversations)] = figures
+        print(
+            f"scale, {conversations} conversations: /handoff ready in {figures['ready_ms_median']} ms, "
+            f"{figures['server_mb_per_page']} MB per page, one change {figures['change_bytes']} bytes",
+            flush=True,
+        )
+    result["scale"] = scale
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""What the benchmarks share: a seeded server, logging in, the browser's flags."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page
+
+from handoff.conversations import Location
+from handoff.core import Core
+from handoff.settings import Settings
+from tests.support import Server, run_cli
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "Texas"), ("Osaka", "Osaka")]
+
+
+async def seed(url: str, count: int) -> tuple[str, str]:
+    """`count` live conversations over two services, one in ten flagged. Returns the id and token of the
+    newest flagged one, which every console page shows among its first cards."""
+    core = Core.create(Settings(database_url=url, sqlite_synchronous="OFF"))
+    await core.start()
+    for slug in ("shop", "bank"):
+        await core.services.add(slug=slug, name=slug.title())
+    flagged = ("", "")
+    for i in range(count):
+        city, region = CITIES[i % len(CITIES)]
+        started = await core.conversations.start(
+            service_slug="shop" if i % 2 else "bank",
+            text=f"Question {i}: where is my order?",
+            location=Location(city=city, region=region, country="XX"),
+        )
+        if i % 10 == 0:
+            await core.conversations.request_human(conversation_id=started.conversation.id)
+            flagged = (started.conversation.id, started.token)
+    await core.stop()
+    return flagged
+
+
+@contextlib.contextmanager
+def seeded_server(count: int, **env: str) -> Iterator[tuple[Server, tuple[str, str]]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever runs in this thread (Playwright)
+            watched = pool.submit(asyncio.run, seed(url, count)).result()
+        run_cli(
+            url,
+            "agent",
+            "add",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--password",
+            "password-1",
+            "--admin",
+        )
+        server = Server(url, Path(scratch) / "server.log", **env).start()
+        try:
+            yield server, watched
+        finally:
+            server.stop()
+
+
+def log_in(page: Page, url: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill("password-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/handoff")
+
+
+def wait_healthy(url: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not healthy")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
