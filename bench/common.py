@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,17 +18,8 @@ from playwright.sync_api import Page
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.settings import Settings
-from tests.support import Server, run_cli
+from tests.support import ROOT, Server, free_port, run_cli, server_env
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "Texas"), ("Osaka", "Osaka")]
 
 
@@ -93,6 +86,26 @@ def wait_healthy(url: str, seconds: float = 30.0) -> None:
                 return
         time.sleep(0.1)
     raise TimeoutError(f"{url} not healthy")
+
+
+@contextlib.contextmanager
+def floor_server() -> Iterator[str]:
+    """The floor app (bench/floor_app.py) on a free port; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("floor_app.py")), str(port)],
+        cwd=ROOT,
+        env=server_env("sqlite+aiosqlite:///unused.db"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def rss_mb(pid: int) -> float:

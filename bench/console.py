@@ -14,15 +14,15 @@ import time
 import httpx
 from playwright.sync_api import sync_playwright
 
-from bench.common import ARGS, log_in, rss_mb, seeded_server
+from bench.common import log_in, rss_mb, seeded_server
 from handoff_ui.services_view import PAGE_SIZE
-from tests.support import Server
+from tests.support import CHROMIUM_ARGS, Server
 
 
 def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, float]:
     assert server.process is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         login_page = context.new_page()
         log_in(login_page, server.url)

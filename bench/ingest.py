@@ -10,8 +10,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -19,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import wait_healthy
-from tests.support import ROOT, Server, free_port, run_cli, server_env
+from bench.common import floor_server
+from tests.support import Server, run_cli
 
 Post = Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]]
 
@@ -81,21 +79,8 @@ def handoff(clients: int, messages: int, synchronous: str = "FULL") -> dict[str,
 
 
 def floor(clients: int, messages: int) -> dict[str, float]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("floor_app.py")), str(port)],
-        cwd=ROOT,
-        env=server_env("sqlite+aiosqlite:///unused.db"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
+    with floor_server() as url:
         return asyncio.run(hammer(url, clients, messages, lambda client, _w, _i: client.post("/bump")))
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def main() -> None:

@@ -5,16 +5,12 @@ stamped by a MutationObserver with Date.now(), the POST's start with the same ma
 from __future__ import annotations
 
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page
 
-from bench.common import ARGS, log_in, wait_healthy
-from tests.support import ROOT, free_port, server_env
+from bench.common import floor_server, log_in
 
 OBSERVE = """([selector]) => {
     window.__changes = [];
@@ -54,17 +50,7 @@ def collect(
 
 
 def floor_latency(browser: Browser, k: int, rounds: int) -> list[float]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("floor_app.py")), str(port)],
-        cwd=ROOT,
-        env=server_env("sqlite+aiosqlite:///unused.db"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url)
+    with floor_server() as url:
         context = browser.new_context()
         pages = []
         for _ in range(k):
@@ -76,9 +62,6 @@ def floor_latency(browser: Browser, k: int, rounds: int) -> list[float]:
             values = collect(pages, "[data-testid=floor-label]", client, f"{url}/bump", rounds)
         context.close()
         return values
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def handoff_latency(
@@ -112,6 +95,3 @@ def handoff_latency(
 
 def summary(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(values), 1), "p95_ms": round(percentile(values, 0.95), 1)}
-
-
-__all__ = ["ARGS", "floor_latency", "handoff_latency", "summary"]

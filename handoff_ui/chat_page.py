@@ -16,6 +16,7 @@ from handoff.errors import HandoffError, NotFound
 from handoff.events import MessageAdded, ServiceModeChanged
 from handoff.views import MessageView
 from handoff_ui.live import Live
+from handoff_ui.transcript import Transcript
 
 TOO_FAST = "You are sending messages very quickly. Please wait a moment and try again."
 ROLE_NAMES = {"user": "You", "ai": "Assistant", "system": ""}
@@ -28,7 +29,6 @@ class ChatScreen:
         self._slug = slug
         self._address = address or "unknown"
         self._conversation: dict[str, str] | None = None
-        self._last_id = 0
         self._hint: ui.label | None = None
 
     def _stored(self) -> dict[str, Any]:
@@ -55,7 +55,7 @@ class ChatScreen:
                 ui.label(service.name).classes("text-h6")
             self._scroll = ui.scroll_area().classes("w-full grow bg-white rounded-borders")
             with self._scroll:
-                self._transcript = ui.element("div").classes("hf-transcript w-full q-pa-sm")
+                self._transcript = Transcript(caption=_caption, below=self._rating_buttons)
                 if not history:
                     self._hint = ui.label("Ask us anything: our assistant answers right away.")
                     self._hint.classes("text-grey-7 q-pa-sm")
@@ -68,7 +68,7 @@ class ChatScreen:
             self._human.props("no-caps outline data-testid=talk-to-human").classes("self-end")
             self._human.set_visibility(service.mode != "ai_only")
         for message in history:
-            self._append(message)
+            self._transcript.append(message)
         self._live.message_added.subscribe(self._on_message)
         self._live.mode_changed.subscribe(self._on_mode)
 
@@ -81,22 +81,12 @@ class ChatScreen:
             self._human.set_visibility(event.service.mode != "ai_only")
 
     def _append(self, message: MessageView) -> None:
-        if message.id <= self._last_id:
-            return
-        self._last_id = message.id
-        with self._transcript:
-            bubble = ui.element("div").classes(f"hf-msg {message.role}")
-            bubble.props(f"data-testid=message data-role={message.role} data-message-id={message.id}")
-            with bubble:
-                who = message.author if message.role == "human" else ROLE_NAMES[message.role]
-                if who:
-                    ui.label(who).classes("hf-meta")
-                ui.label(message.text)
-                if message.role == "ai":
-                    self._rating_buttons(message)
-        self._scroll.scroll_to(percent=1.0)
+        if self._transcript.append(message):
+            self._scroll.scroll_to(percent=1.0)
 
     def _rating_buttons(self, message: MessageView) -> None:
+        if message.role != "ai":
+            return
         with ui.row().classes("gap-1 q-mt-xs"):
             up = ui.button(icon="thumb_up").props(
                 "flat round dense size=sm data-testid=rate-up aria-label=Helpful"
@@ -176,3 +166,7 @@ def register(core: Core, live: Live) -> None:
             await screen.build()
         except NotFound:
             ui.label("This chat does not exist.").classes("text-h6 absolute-center")
+
+
+def _caption(message: MessageView) -> str:
+    return (message.author or "") if message.role == "human" else ROLE_NAMES[message.role]

@@ -15,6 +15,7 @@ from handoff.errors import HandoffError, NotFound
 from handoff.events import ConversationUpdated, MessageAdded
 from handoff.views import AgentRef, ConversationView, MessageView
 from handoff_ui.cards import location
+from handoff_ui.transcript import Transcript
 from handoff_ui.words import (
     DISMISS,
     FLAG_COLORS,
@@ -36,7 +37,6 @@ class ConversationPanel:
         self._agent = agent
         self._drawer = drawer
         self.view: ConversationView | None = None
-        self._last_message_id = 0
         self._actions_state: tuple[object, ...] | None = None
         with (
             drawer,
@@ -50,7 +50,7 @@ class ConversationPanel:
             self._flags = ui.column().classes("w-full gap-1")
             self._scroll = ui.scroll_area().classes("w-full grow border rounded-borders bg-grey-1")
             with self._scroll:
-                self._transcript = ui.element("div").classes("hf-transcript w-full q-pa-sm")
+                self._transcript = Transcript(caption=_caption, below=_rating)
             self._actions = ui.column().classes("w-full gap-2")
 
     @property
@@ -67,11 +67,12 @@ class ConversationPanel:
         self.view = view
         self._actions_state = None
         self._transcript.clear()
-        self._last_message_id = 0
         for message in messages:
-            self._append(message)
-        for message in await self._core.conversations.messages(conversation_id, after=self._last_message_id):
-            self._append(message)  # what arrived while the transcript loaded
+            self._transcript.append(message)
+        for message in await self._core.conversations.messages(
+            conversation_id, after=self._transcript.last_id
+        ):
+            self._transcript.append(message)  # what arrived while the transcript loaded
         self._draw(view)
         self._drawer.show()
         self._scroll.scroll_to(percent=1.0)
@@ -81,27 +82,12 @@ class ConversationPanel:
         self._drawer.hide()
 
     def on_message(self, event: MessageAdded) -> None:
-        if event.message.conversation_id == self.conversation_id:
-            self._append(event.message)
+        if event.message.conversation_id == self.conversation_id and self._transcript.append(event.message):
             self._scroll.scroll_to(percent=1.0)
 
     def on_card(self, event: ConversationUpdated) -> None:
         if event.after.id == self.conversation_id:
             self._draw(event.after)
-
-    def _append(self, message: MessageView) -> None:
-        if message.id <= self._last_message_id:
-            return
-        self._last_message_id = message.id
-        with self._transcript:
-            bubble = ui.element("div").classes(f"hf-msg {message.role}")
-            bubble.props(f"data-testid=message data-role={message.role} data-message-id={message.id}")
-            with bubble:
-                author = message.author or ROLE_WORDS[message.role]
-                ui.label(f"{author} · {message.created_at:%H:%M}").classes("hf-meta")
-                ui.label(message.text)
-                if message.rating:
-                    ui.label("Rated 👍" if message.rating == "up" else "Rated 👎").classes("hf-meta")
 
     def _draw(self, view: ConversationView) -> None:
         self.view = view
@@ -204,3 +190,12 @@ class ConversationPanel:
 
     async def _dismiss(self, conversation_id: str) -> object:
         return await self._core.handoffs.dismiss_flags(conversation_id=conversation_id, agent=self._agent)
+
+
+def _caption(message: MessageView) -> str:
+    return f"{message.author or ROLE_WORDS[message.role]} · {message.created_at:%H:%M}"
+
+
+def _rating(message: MessageView) -> None:
+    if message.rating:
+        ui.label("Rated 👍" if message.rating == "up" else "Rated 👎").classes("hf-meta")
