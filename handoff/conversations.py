@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from detection import Detector, MessageContext
+from detection.base import Role as DetectedRole
 from handoff import records
 from handoff.bus import EventBus
 from handoff.errors import AISilenced, Conflict, Invalid, NotFound
@@ -28,7 +29,7 @@ from handoff.events import (
     MessageAdded,
     MessageRated,
 )
-from handoff.views import ConversationView, FlagKind, MessageView, Role
+from handoff.views import ConversationView, FlagKind, MessageView
 from models import AttentionFlag, Conversation, Database, Message, Service
 
 NON_ANSWER_REASON = "The AI could not answer"
@@ -325,7 +326,7 @@ class Conversations:
             .limit(3)
         )
         context = MessageContext(
-            role=cast(Role, message.role),  # type: ignore[arg-type]
+            role=cast(DetectedRole, message.role),
             text=message.text,
             previous=tuple(reversed(list(previous))),
             service=locked.service.slug,

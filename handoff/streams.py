@@ -33,6 +33,11 @@ class Feed:
             return False
         return True
 
+    def overflow(self) -> None:
+        """Replace the oldest message with the end marker: the reader reconnects and catches up."""
+        self._queue.get_nowait()
+        self._queue.put_nowait(None)
+
     async def next(self, wait_seconds: float) -> MessageView | None:
         """The next message, or None after `wait_seconds` without one. Raises FeedOverflow."""
         try:
@@ -62,8 +67,7 @@ class MessageStreams:
         for feed in list(self._feeds.get(event.message.conversation_id, ())):
             if not feed.push(event.message):
                 self._feeds[event.message.conversation_id].discard(feed)
-                feed._queue.get_nowait()
-                feed.push(None)
+                feed.overflow()
 
     @asynccontextmanager
     async def feed(self, conversation_id: str) -> AsyncIterator[Feed]:
