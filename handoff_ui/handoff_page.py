@@ -60,6 +60,7 @@ class HandoffScreen:
         self._live.mode_changed.subscribe(self._on_mode)
         self._live.service_added.subscribe(self._on_service)
         self._live.stats_changed.subscribe(self._show_stats)
+        self._live.index_reloaded.subscribe(self._resync)
 
     def _stats_bar(self, stats: Stats) -> dict[str, ui.label]:
         labels = {}
@@ -97,6 +98,10 @@ class HandoffScreen:
         if section is not None:
             section.sync()
         self.panel.on_card(event)
+
+    def _resync(self) -> None:
+        for section in self.sections.values():
+            section.sync()
 
     def _on_mode(self, event: ServiceModeChanged) -> None:
         section = self.sections.get(event.service.slug)

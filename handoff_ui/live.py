@@ -45,6 +45,7 @@ class Live:
         self.service_added: Event[[ServiceAdded]] = Event()
         self.stats_changed: Event[[Stats]] = Event()
         self.attention_raised: Event[[AttentionRaised]] = Event()
+        self.index_reloaded: Event[[]] = Event()
         self.stats = Stats(active=0, attention=0, paused=0)
         self.index = BoardIndex()
         self._subscriptions: list[Subscription] = []
@@ -60,12 +61,8 @@ class Live:
             bus.subscribe(ServiceModeChanged, self.mode_changed.emit),
             bus.subscribe(ServiceAdded, self.service_added.emit),
         ]
-        self._early = []  # changes that land while the index loads
-        self.index.load(await self.core.board.active_cards())
-        early, self._early = self._early, None
-        for event in early or ():
-            self.index.apply(event.after)  # newer than (or the same as) what the load read
-        await self.reconcile()
+        await self._load_index()
+        self.stats = await self.core.board.stats()
         self._reconciler = asyncio.create_task(self._reconcile_forever())
         self.started.set()
 
@@ -78,11 +75,23 @@ class Live:
                 await self._reconciler
 
     async def reconcile(self) -> None:
-        """Recount from the database and tell every page if the counters had drifted."""
+        """Recount from the database; if the counters had drifted (a change this process never heard of),
+        reload the cards too and tell every page."""
         stats = await self.core.board.stats()
         if stats != self.stats:
+            await self._load_index()
             self.stats = stats
             self.stats_changed.emit(stats)
+            self.index_reloaded.emit()
+
+    async def _load_index(self) -> None:
+        self._early = []  # changes that land while the index loads
+        try:
+            self.index.load(await self.core.board.active_cards())
+        finally:
+            early, self._early = self._early, None
+        for event in early:
+            self.index.apply(event.after)  # newer than (or the same as) what the load read
 
     async def _reconcile_forever(self) -> None:
         while True:

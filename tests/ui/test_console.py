@@ -220,3 +220,20 @@ async def test_closing_one_tab_leaves_the_other_tabs_notifications(
     first_tab.delete()
     slots = [callback.slot() for callback in live.attention_raised.callbacks if callback.slot is not None]
     assert [slot.parent.client for slot in slots if slot is not None] == [second_tab]
+
+
+async def test_a_change_this_process_never_heard_of_is_caught_up(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, live = console
+    await core.services.add(slug="shop", name="Web Shop")
+    await log_in(user, core)
+    elsewhere = Core.create(core.settings)  # another process on the same database, with its own bus
+    try:
+        await elsewhere.conversations.start(service_slug="shop", text="Written by another process")
+    finally:
+        await elsewhere.db.dispose()
+    await user.should_not_see("Written by another process")
+    await live.reconcile()
+    await user.should_see("Written by another process")
+    assert stat(user, "active") == "1"
