@@ -299,10 +299,7 @@ class Conversations:
     # -- helpers -----------------------------------------------------------------------------------------
 
     def _check_text(self, text: str) -> None:
-        if not text.strip():
-            raise Invalid("text must not be empty")
-        if len(text) > self._max_text_chars:
-            raise Invalid(f"text must be at most {self._max_text_chars} characters")
+        records.check_text(text, self._max_text_chars)
 
     @staticmethod
     def _check_open(locked: records.Locked) -> None:

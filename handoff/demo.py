@@ -98,7 +98,7 @@ class DemoCustomers:
     async def _arrivals(self) -> None:
         count = 0
         while True:
-            services = [s for s in await self.core.services.all() if s.mode != "ai_only" or count % 3 == 0]
+            services = await self.core.services.all()
             if services and len(self._customers) < self.max_active:
                 persona = PERSONAS[count] if count < len(PERSONAS) else self._rng.choice(PERSONAS)
                 task = asyncio.create_task(self._customer(self._rng.choice(services).slug, persona))

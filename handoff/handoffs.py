@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import records
 from handoff.bus import EventBus
-from handoff.errors import AlreadyClaimed, Conflict, Forbidden, Invalid
+from handoff.errors import AlreadyClaimed, Conflict, Forbidden
 from handoff.events import (
     AIResumed,
     ConversationReleased,
@@ -92,10 +92,7 @@ class Handoffs:
 
     async def send(self, *, conversation_id: str, agent: AgentRef, text: str) -> MessageView:
         """The holding agent's reply to the customer."""
-        if not text.strip():
-            raise Invalid("text must not be empty")
-        if len(text) > self._max_text_chars:
-            raise Invalid(f"text must be at most {self._max_text_chars} characters")
+        records.check_text(text, self._max_text_chars)
         async with self._db.write() as session:
             account = await _account(session, agent)
             locked = await self._held(session, conversation_id, account)

@@ -15,11 +15,19 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from handoff.errors import NotFound
+from handoff.errors import Invalid, NotFound
 from handoff.views import ConversationView, FlagKind, FlagView, MessageView, Mode, Role, ServiceView, Status
 from models import Account, AttentionFlag, AuditEntry, Conversation, Message, Service
 
 Holder = aliased(Account)
+
+
+def check_text(text: str, max_chars: int) -> None:
+    """Every message text: not empty, not longer than the limit. Stored exactly as given otherwise."""
+    if not text.strip():
+        raise Invalid("text must not be empty")
+    if len(text) > max_chars:
+        raise Invalid(f"text must be at most {max_chars} characters")
 
 
 def utcnow() -> datetime:
@@ -120,13 +128,18 @@ async def lock_conversation(session: AsyncSession, conversation_id: str) -> Lock
 
     SQLite writers are already serialised by BEGIN IMMEDIATE; PostgreSQL takes the row lock here.
     """
+    return await _load(session, conversation_id, lock=True)
+
+
+async def _load(session: AsyncSession, conversation_id: str, *, lock: bool) -> Locked:
     query = (
         _card_query()
         .add_columns(Service)
         .where(Conversation.id == conversation_id)
-        .with_for_update(of=Conversation)
         .execution_options(populate_existing=True)
     )
+    if lock:
+        query = query.with_for_update(of=Conversation)
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound("no such conversation")
@@ -139,8 +152,8 @@ async def lock_conversation(session: AsyncSession, conversation_id: str) -> Lock
 
 
 async def load_card(session: AsyncSession, conversation_id: str) -> ConversationView:
-    """The conversation's card as this transaction sees it."""
-    return (await lock_conversation(session, conversation_id)).card()
+    """The conversation's card as this transaction sees it (a read: no row lock)."""
+    return (await _load(session, conversation_id, lock=False)).card()
 
 
 async def load_active_cards(session: AsyncSession, service_slug: str | None = None) -> list[ConversationView]:

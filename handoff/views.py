@@ -97,6 +97,11 @@ class ConversationView:
     def paused(self) -> bool:
         return self.active and self.status == "paused"
 
+    @property
+    def ai_may_speak(self) -> bool:
+        """Open, not paused by a human, and not in a Human Only service."""
+        return self.active and self.status == "ai_active" and self.service_mode != "human_only"
+
     def to_api(self) -> dict[str, Any]:
         return {
             "id": self.id,

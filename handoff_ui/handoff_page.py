@@ -108,8 +108,7 @@ class HandoffScreen:
         if section is not None:
             section.show_mode(event.service.mode)
         self._set_all_buttons.show(_common_mode([s.service.mode for s in self.sections.values()]))
-        if self.panel.view is not None and self.panel.view.service_slug == event.service.slug:
-            background_tasks.create(self.panel.open(self.panel.view.id), name="refresh panel")
+        self.panel.on_mode(event)
 
     def _on_service(self, event: ServiceAdded) -> None:
         self._add_section(event.service)

@@ -6,13 +6,14 @@ every other agent's screen.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
-from handoff.events import ConversationUpdated, MessageAdded
+from handoff.events import ConversationUpdated, MessageAdded, ServiceModeChanged
 from handoff.views import AgentRef, ConversationView, MessageView
 from handoff_ui.cards import location
 from handoff_ui.transcript import Transcript
@@ -84,6 +85,10 @@ class ConversationPanel:
     def on_message(self, event: MessageAdded) -> None:
         if event.message.conversation_id == self.conversation_id and self._transcript.append(event.message):
             self._scroll.scroll_to(percent=1.0)
+
+    def on_mode(self, event: ServiceModeChanged) -> None:
+        if self.view is not None and self.view.service_slug == event.service.slug:
+            self._draw(dataclasses.replace(self.view, service_mode=event.service.mode))
 
     def on_card(self, event: ConversationUpdated) -> None:
         if event.after.id == self.conversation_id:

@@ -57,7 +57,7 @@ class ResponderWorker:
 
     async def on_message(self, event: MessageAdded) -> None:
         conversation = event.conversation
-        if event.message.role != "user" or not _ai_may_speak(event):
+        if event.message.role != "user" or not conversation.ai_may_speak:  # the core's write re-checks
             return
         service = self._configs.get(conversation.service_slug)
         if service is None:
@@ -88,12 +88,3 @@ class ResponderWorker:
             log.info("AI reply dropped in %s: %s", conversation_id, refused)
         except Conflict as refused:
             log.info("AI reply not delivered in %s: %s", conversation_id, refused)
-
-
-def _ai_may_speak(event: MessageAdded) -> bool:
-    conversation = event.conversation
-    return (
-        conversation.active
-        and conversation.status == "ai_active"
-        and conversation.service_mode != "human_only"
-    )

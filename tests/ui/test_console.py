@@ -237,3 +237,16 @@ async def test_a_change_this_process_never_heard_of_is_caught_up(
     await live.reconcile()
     await user.should_see("Written by another process")
     assert stat(user, "active") == "1"
+
+
+async def test_the_open_panel_follows_a_mode_change(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    cid = await start(core, "Is this covered by warranty?")
+    admin = await log_in(user, core)
+    user.find(marker=f"card-{cid}").click()
+    await user.should_see("Take Over Conversation")
+    await core.services.set_mode(slug="shop", mode="ai_only", agent=admin)
+    await user.should_see("AI Only: agents cannot take over conversations of this service.")
+    (button,) = [b for b in user.find(kind=ui.button).elements if b.text == "Take Over Conversation"]
+    assert not button.enabled
