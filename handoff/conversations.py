@@ -6,9 +6,9 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from detection import Detector, MessageContext
 from detection.base import Role as DetectedRole
 from handoff import records
+from handoff.batching import GroupCommit, Pending
 from handoff.bus import EventBus
 from handoff.errors import AISilenced, Conflict, Invalid, NotFound
 from handoff.events import (
@@ -29,11 +30,13 @@ from handoff.events import (
     MessageAdded,
     MessageRated,
 )
-from handoff.views import ConversationView, FlagKind, MessageView
+from handoff.views import ConversationView, FlagKind, MessageView, Role
 from models import AttentionFlag, Conversation, Database, Message, Service
 
 NON_ANSWER_REASON = "The AI could not answer"
 TOKEN_CACHE_SIZE = 50_000
+ENDED = "this conversation has ended"
+HISTORY = 3  # earlier messages of the same role the detectors see
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,48 @@ class AddedMessage:
     created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _CustomerMessage:
+    conversation_id: str
+    text: str
+    client_message_id: str | None
+
+
+@dataclass(slots=True)
+class _Step:
+    """One customer message within a batch: what happened to it, and what it changed."""
+
+    item: _CustomerMessage
+    outcome: Exception | None = None
+    duplicate_of: Message | None = None
+    message: Message | None = None
+    flags: list[AttentionFlag] = field(default_factory=list)
+    before: ConversationView | None = None
+    after: ConversationView | None = None
+    flags_before: list[AttentionFlag] = field(default_factory=list)
+    flags_after: list[AttentionFlag] = field(default_factory=list)
+
+    def result(self) -> tuple[AddedMessage | Exception, list[Event]]:
+        """After the flush (every row has its id): the outcome and the events to publish."""
+        if self.outcome is not None:
+            return self.outcome, []
+        if self.duplicate_of is not None:
+            return AddedMessage(records.message_view(self.duplicate_of), created=False), []
+        assert self.message is not None and self.before is not None and self.after is not None
+        before = replace(self.before, open_flags=tuple(map(records.flag_view, self.flags_before)))
+        after = replace(self.after, open_flags=tuple(map(records.flag_view, self.flags_after)))
+        view = records.message_view(self.message)
+        return AddedMessage(view, created=True), message_events(view, before, after, self.flags)
+
+
+def message_events(
+    message: MessageView, before: ConversationView, after: ConversationView, flags: Sequence[AttentionFlag]
+) -> list[Event]:
+    """What a new message announces: itself, the card's change, and each flag it opened."""
+    events: list[Event] = [MessageAdded(message, after), ConversationUpdated(before, after)]
+    return events + [FlagOpened(records.flag_view(flag), after) for flag in flags]
+
+
 def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -71,6 +116,7 @@ class Conversations:
         self._detectors = tuple(detectors)
         self._max_text_chars = max_text_chars
         self._token_hashes: OrderedDict[str, str] = OrderedDict()  # a token never changes: cache its hash
+        self._customer_messages = GroupCommit(self._write_customer_messages)
 
     # -- transitions -------------------------------------------------------------------------------------
 
@@ -131,42 +177,108 @@ class Conversations:
     async def add_customer_message(
         self, *, conversation_id: str, text: str, client_message_id: str | None = None
     ) -> AddedMessage:
-        """Store a customer's message and run the detectors on it. A repeated client_message_id is a no-op."""
+        """Store a customer's message and run the detectors on it. A repeated client_message_id is a no-op.
+
+        Messages arriving together share one transaction (group commit); each is acknowledged only once the
+        transaction holding it has committed.
+        """
         self._check_text(text)
         try:
-            return await self._add_customer_message(conversation_id, text, client_message_id)
-        except IntegrityError:  # a concurrent duplicate won the unique constraint
+            return await self._customer_messages.submit(
+                _CustomerMessage(conversation_id, text, client_message_id)
+            )
+        except IntegrityError:  # a concurrent duplicate (another process) won the unique constraint
             existing = await self._find_by_client_id(conversation_id, client_message_id)
             if existing is None:
                 raise
             return AddedMessage(existing, created=False)
 
-    async def _add_customer_message(
-        self, conversation_id: str, text: str, client_message_id: str | None
-    ) -> AddedMessage:
+    async def _write_customer_messages(self, batch: list[Pending[_CustomerMessage, AddedMessage]]) -> None:
+        """One transaction for the batch; if it fails as a whole, each message is tried on its own, so one
+        bad message never fails the others."""
+        try:
+            stored = await self._store_customer_messages([pending.item for pending in batch])
+        except Exception:
+            if len(batch) == 1:
+                raise
+            for pending in batch:
+                try:
+                    [(outcome, events)] = await self._store_customer_messages([pending.item])
+                except Exception as error:
+                    pending.resolve(error)
+                else:
+                    await self._publish(events)
+                    pending.resolve(outcome)
+            return
+        for pending, (outcome, events) in zip(batch, stored, strict=True):
+            await self._publish(events)
+            pending.resolve(outcome)
+
+    async def _store_customer_messages(
+        self, items: list[_CustomerMessage]
+    ) -> list[tuple[AddedMessage | Exception, list[Event]]]:
+        """Write customer messages in one transaction; per message, its outcome and the events to publish.
+
+        The messages are taken in order: the detectors on each see the ones before it, and its before/after
+        cards show what it changed. Everything is written by one flush (one INSERT per table) and one commit.
+        """
+        steps: list[_Step] = []
         async with self._db.write() as session:
-            locked = await records.lock_conversation(session, conversation_id)
-            if client_message_id is not None:
-                existing = await session.scalar(
-                    select(Message).where(
-                        Message.conversation_id == conversation_id,
-                        Message.client_message_id == client_message_id,
-                    )
-                )
-                if existing is not None:
-                    return AddedMessage(records.message_view(existing), created=False)
-            self._check_open(locked)
-            before = locked.card()
-            message = await records.append_message(
-                session, locked, role="user", text=text, client_message_id=client_message_id
+            ids = list(dict.fromkeys(item.conversation_id for item in items))
+            locked = await records.lock_conversations(session, ids)
+            known = await self._messages_by_client_id(session, items)
+            history = await self._history(session, list(locked), role="user")
+            for item in items:
+                step = _Step(item)
+                steps.append(step)
+                target = locked.get(item.conversation_id)
+                key = (item.conversation_id, item.client_message_id)
+                if target is None:
+                    step.outcome = NotFound("no such conversation")
+                elif item.client_message_id is not None and key in known:
+                    step.duplicate_of = known[key]
+                elif target.conversation.ended_at is not None:
+                    step.outcome = Conflict(ENDED)
+                else:
+                    message = self._add_customer_step(session, target, step, history[item.conversation_id])
+                    if item.client_message_id is not None:
+                        known[key] = message
+            if any(step.message is not None for step in steps):
+                await session.flush()
+        return [step.result() for step in steps]
+
+    def _add_customer_step(
+        self, session: AsyncSession, target: records.Locked, step: _Step, history: list[str]
+    ) -> Message:
+        step.before, step.flags_before = target.card(), list(target.open_flags)
+        message = step.message = records.add_message(
+            session, target, role="user", text=step.item.text, client_message_id=step.item.client_message_id
+        )
+        if target.conversation.opening_question is None:
+            target.conversation.opening_question = message.text
+        step.flags = self._detect(session, target, message, tuple(history[-HISTORY:]))
+        history.append(message.text)
+        step.after, step.flags_after = target.card(), list(target.open_flags)
+        return message
+
+    async def _messages_by_client_id(
+        self, session: AsyncSession, items: list[_CustomerMessage]
+    ) -> dict[tuple[str, str | None], Message]:
+        """Messages already stored under the batch's client_message_ids."""
+        wanted = {(item.conversation_id, item.client_message_id) for item in items if item.client_message_id}
+        if not wanted:
+            return {}
+        found = await session.scalars(
+            select(Message).where(
+                Message.conversation_id.in_({cid for cid, _ in wanted}),
+                Message.client_message_id.in_({mid for _, mid in wanted}),
             )
-            if locked.conversation.opening_question is None:
-                locked.conversation.opening_question = text
-            flags = await self._run_detectors(session, locked, message)
-            after = locked.card()
-        view = records.message_view(message)
-        await self._publish_message(view, before, after, flags)
-        return AddedMessage(view, created=True)
+        )
+        return {
+            (m.conversation_id, m.client_message_id): m
+            for m in found
+            if (m.conversation_id, m.client_message_id) in wanted
+        }
 
     async def add_ai_message(
         self, *, conversation_id: str, text: str, answered: bool = True, agent_name: str | None = None
@@ -200,7 +312,7 @@ class Conversations:
                 flags += [flag] if flag else []
             after = locked.card()
         view = records.message_view(message)
-        await self._publish_message(view, before, after, flags)
+        await self._publish(message_events(view, before, after, flags))
         return view
 
     async def rate(self, *, conversation_id: str, message_id: int, value: str) -> MessageView:
@@ -304,43 +416,55 @@ class Conversations:
     @staticmethod
     def _check_open(locked: records.Locked) -> None:
         if locked.conversation.ended_at is not None:
-            raise Conflict("this conversation has ended")
+            raise Conflict(ENDED)
 
     async def _run_detectors(
         self, session: AsyncSession, locked: records.Locked, message: Message
     ) -> list[AttentionFlag]:
-        detectors = [d for d in self._detectors if message.role in d.roles]
-        if not detectors:
+        """The detectors on one message already written; the flags they open are written too."""
+        role = cast(Role, message.role)
+        if not self._detectors_for(role):
             return []
-        previous = await session.scalars(
-            select(Message.text)
-            .where(
-                Message.conversation_id == message.conversation_id,
-                Message.role == message.role,
-                Message.id < message.id,
-            )
-            .order_by(Message.id.desc())
-            .limit(3)
-        )
+        history = await self._history(session, [locked.conversation.id], role=role, before=message.id)
+        flags = self._detect(session, locked, message, tuple(history[locked.conversation.id]))
+        if flags:
+            await session.flush()
+        return flags
+
+    def _detectors_for(self, role: Role) -> list[Detector]:
+        return [d for d in self._detectors if role in d.roles]
+
+    async def _history(
+        self, session: AsyncSession, conversation_ids: list[str], *, role: Role, before: int | None = None
+    ) -> dict[str, list[str]]:
+        """What the detectors look back on: each conversation's last texts of `role`, oldest first."""
+        if not conversation_ids or not self._detectors_for(role):
+            return defaultdict(list)
+        return await records.recent_texts(session, conversation_ids, role=role, limit=HISTORY, before=before)
+
+    def _detect(
+        self, session: AsyncSession, locked: records.Locked, message: Message, previous: tuple[str, ...]
+    ) -> list[AttentionFlag]:
+        """Run the detectors on `message`; the flags they open are added to the session (not yet written)."""
         context = MessageContext(
             role=cast(DetectedRole, message.role),
             text=message.text,
-            previous=tuple(reversed(list(previous))),
+            previous=previous,
             service=locked.service.slug,
             negative_threshold=locked.service.negative_threshold,
         )
         flags = []
-        for detector in detectors:
+        for detector in self._detectors_for(cast(Role, message.role)):
             finding = detector.detect(context)
             if finding is None:
                 continue
-            flag = await records.open_flag(
+            flag = records.add_flag(
                 session,
                 locked,
                 kind=cast(FlagKind, finding.kind),
                 reason=finding.reason,
                 score=finding.score,
-                message_id=message.id,
+                message=message,
             )
             if flag is not None:
                 flags.append(flag)
@@ -357,17 +481,6 @@ class Conversations:
                 )
             )
         return records.message_view(message) if message else None
-
-    async def _publish_message(
-        self,
-        message: MessageView,
-        before: ConversationView,
-        after: ConversationView,
-        flags: Sequence[AttentionFlag],
-    ) -> None:
-        events: list[Event] = [MessageAdded(message, after), ConversationUpdated(before, after)]
-        events += [FlagOpened(records.flag_view(flag), after) for flag in flags]
-        await self._publish(events)
 
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -128,32 +128,88 @@ async def lock_conversation(session: AsyncSession, conversation_id: str) -> Lock
 
     SQLite writers are already serialised by BEGIN IMMEDIATE; PostgreSQL takes the row lock here.
     """
-    return await _load(session, conversation_id, lock=True)
+    locked = await lock_conversations(session, [conversation_id])
+    if conversation_id not in locked:
+        raise NotFound("no such conversation")
+    return locked[conversation_id]
 
 
-async def _load(session: AsyncSession, conversation_id: str, *, lock: bool) -> Locked:
+async def lock_conversations(session: AsyncSession, conversation_ids: Sequence[str]) -> dict[str, Locked]:
+    """Several conversations locked at once (in id order, so two batches never deadlock); absent ids are
+    left out."""
+    return await _load(session, conversation_ids, lock=True)
+
+
+async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock: bool) -> dict[str, Locked]:
     query = (
         _card_query()
         .add_columns(Service)
-        .where(Conversation.id == conversation_id)
+        .where(Conversation.id.in_(conversation_ids))
+        .order_by(Conversation.id)
         .execution_options(populate_existing=True)
     )
     if lock:
         query = query.with_for_update(of=Conversation)
-    row = (await session.execute(query)).first()
-    if row is None:
-        raise NotFound("no such conversation")
-    flags = await session.scalars(
-        select(AttentionFlag)
-        .where(AttentionFlag.conversation_id == conversation_id, AttentionFlag.closed_at.is_(None))
-        .order_by(AttentionFlag.id)
-    )
-    return Locked(conversation=row[0], service=row[4], holder_name=row[3], open_flags=list(flags))
+    loaded = {
+        row[0].id: Locked(conversation=row[0], service=row[4], holder_name=row[3], open_flags=[])
+        for row in (await session.execute(query)).all()
+    }
+    if loaded:
+        for flag in await session.scalars(
+            select(AttentionFlag)
+            .where(AttentionFlag.conversation_id.in_(loaded), AttentionFlag.closed_at.is_(None))
+            .order_by(AttentionFlag.id)
+        ):
+            loaded[flag.conversation_id].open_flags.append(flag)
+    return loaded
+
+
+async def recent_texts(
+    session: AsyncSession,
+    conversation_ids: Sequence[str],
+    *,
+    role: Role,
+    limit: int,
+    before: int | None = None,
+) -> dict[str, list[str]]:
+    """The last `limit` texts of `role` in each conversation (optionally before a message id), oldest
+    first."""
+    if len(conversation_ids) == 1:  # the common case, without a window function
+        query = select(Message.conversation_id, Message.text).where(
+            Message.conversation_id == conversation_ids[0], Message.role == role
+        )
+        if before is not None:
+            query = query.where(Message.id < before)
+        rows = await session.execute(query.order_by(Message.id.desc()).limit(limit))
+    else:
+        assert before is None, "a message id is one conversation's"
+        place = (
+            func.row_number()
+            .over(partition_by=Message.conversation_id, order_by=Message.id.desc())
+            .label("place")
+        )
+        recent = (
+            select(Message.conversation_id, Message.text, place)
+            .where(Message.conversation_id.in_(conversation_ids), Message.role == role)
+            .subquery()
+        )
+        rows = await session.execute(
+            select(recent.c.conversation_id, recent.c.text)
+            .where(recent.c.place <= limit)
+            .order_by(recent.c.place)
+        )
+    texts: dict[str, list[str]] = defaultdict(list)
+    for conversation_id, text in rows:
+        texts[conversation_id].insert(0, text)
+    return texts
 
 
 async def load_card(session: AsyncSession, conversation_id: str) -> ConversationView:
     """The conversation's card as this transaction sees it (a read: no row lock)."""
-    return (await _load(session, conversation_id, lock=False)).card()
+    loaded = await _load(session, [conversation_id], lock=False)
+    if conversation_id not in loaded:
+        raise NotFound("no such conversation")
+    return loaded[conversation_id].card()
 
 
 async def load_active_cards(session: AsyncSession, service_slug: str | None = None) -> list[ConversationView]:
@@ -183,6 +239,31 @@ async def append_message(
     answered: bool | None = None,
     client_message_id: str | None = None,
 ) -> Message:
+    """Add a message to the conversation and write it (the message has its id on return)."""
+    message = add_message(
+        session,
+        locked,
+        role=role,
+        text=text,
+        author=author,
+        answered=answered,
+        client_message_id=client_message_id,
+    )
+    await session.flush()
+    return message
+
+
+def add_message(
+    session: AsyncSession,
+    locked: Locked,
+    *,
+    role: Role,
+    text: str,
+    author: Account | None = None,
+    answered: bool | None = None,
+    client_message_id: str | None = None,
+) -> Message:
+    """Add a message to the conversation, written with the session's next flush (batches flush once)."""
     now = utcnow()
     conversation = locked.conversation
     message = Message(
@@ -199,7 +280,6 @@ async def append_message(
     conversation.last_activity_at = now
     if role != "system":
         conversation.message_count += 1
-    await session.flush()
     return message
 
 
@@ -212,7 +292,24 @@ async def open_flag(
     score: float | None = None,
     message_id: int | None = None,
 ) -> AttentionFlag | None:
-    """Open a flag unless one of the same kind is already open; returns the new flag or None."""
+    """Open a flag unless one of the same kind is already open; returns the new flag (with its id) or None."""
+    flag = add_flag(session, locked, kind=kind, reason=reason, score=score, message_id=message_id)
+    if flag is not None:
+        await session.flush()
+    return flag
+
+
+def add_flag(
+    session: AsyncSession,
+    locked: Locked,
+    *,
+    kind: FlagKind,
+    reason: str,
+    score: float | None = None,
+    message_id: int | None = None,
+    message: Message | None = None,
+) -> AttentionFlag | None:
+    """`open_flag`, written with the session's next flush; `message` may be one not yet written."""
     if any(flag.kind == kind for flag in locked.open_flags):
         return None
     flag = AttentionFlag(
@@ -223,8 +320,9 @@ async def open_flag(
         message_id=message_id,
         opened_at=utcnow(),
     )
+    if message is not None:
+        flag.message = message  # its id is filled in when both are written
     session.add(flag)
-    await session.flush()
     locked.open_flags.append(flag)
     return flag
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 # SQLite keeps 64-bit integers in INTEGER PRIMARY KEY only when declared as INTEGER.
@@ -142,6 +142,8 @@ class AttentionFlag(Base):
     reason: Mapped[str] = mapped_column(Text)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
+    # Set (never read) to link a flag to a message written in the same flush.
+    message: Mapped[Message | None] = relationship(lazy="raise")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)

@@ -21,7 +21,8 @@ KEEP_ALIVE_SECONDS = 15.0
 router = APIRouter(prefix="/api/v1")
 
 
-def get_core(request: Request) -> Core:
+async def get_core(request: Request) -> Core:
+    """The core (async: a plain function would be run in a worker thread for every request)."""
     core: Core = request.app.state.core
     return core
 

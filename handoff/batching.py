@@ -1,0 +1,83 @@
+"""Group commit: requests that arrive while a batch is being written go together in the next one.
+
+One request alone is written at once (no added wait). Under load, the requests that queued behind a running
+write share the next transaction: one BEGIN, one lock, one commit (one disk flush) for all of them, and each
+statement covers the whole batch. Nobody's request is answered before the transaction holding it committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class Pending(Generic[T, R]):
+    """One request in a batch; the batch writer resolves `future` with its result or its error."""
+
+    item: T
+    future: asyncio.Future[R]
+
+    def resolve(self, outcome: R | BaseException) -> None:
+        if self.future.done():  # the caller went away
+            return
+        if isinstance(outcome, BaseException):
+            self.future.set_exception(outcome)
+        else:
+            self.future.set_result(outcome)
+
+
+BatchWriter = Callable[[list[Pending[T, R]]], Awaitable[None]]
+
+
+class GroupCommit(Generic[T, R]):
+    """Feeds submitted items to `write` in batches of at most `max_batch`, one batch at a time.
+
+    `write` must resolve every Pending it is given; an exception it raises is given to every Pending it left
+    unresolved.
+    """
+
+    def __init__(self, write: BatchWriter[T, R], *, max_batch: int = 64) -> None:
+        self._write = write
+        self._max_batch = max_batch
+        self._queue: list[Pending[T, R]] = []
+        self._runner: asyncio.Task[None] | None = None
+        self.batches_written = 0  # for benchmarks and tests: how many transactions carried the items
+
+    async def submit(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append(Pending(item, future))
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        batch: list[Pending[T, R]] = []
+        try:
+            while self._queue:
+                batch = [p for p in self._queue[: self._max_batch] if not p.future.done()]
+                del self._queue[: self._max_batch]
+                if not batch:
+                    continue
+                try:
+                    await self._write(batch)
+                except Exception as error:
+                    for pending in batch:
+                        pending.resolve(error)
+                else:
+                    if any(not pending.future.done() for pending in batch):
+                        log.error("a batch writer left a request unanswered")
+                self.batches_written += 1
+        finally:
+            self._runner = None
+            for pending in batch + self._queue:  # cancelled (shutdown) or a writer that forgot some
+                pending.resolve(RuntimeError("the message was not stored: the writer stopped"))
+            self._queue.clear()
