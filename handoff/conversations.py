@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
@@ -36,7 +36,6 @@ from models import AttentionFlag, Conversation, Database, Message, Service
 NON_ANSWER_REASON = "The AI could not answer"
 TOKEN_CACHE_SIZE = 50_000
 ENDED = "this conversation has ended"
-HISTORY = 3  # earlier messages of the same role the detectors see
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +155,17 @@ class Conversations:
                 started_at=now,
                 last_activity_at=now,
                 message_count=0,
+                recent_customer_texts=[],
             )
             session.add(conversation)
-            await session.flush()
             locked = records.Locked(conversation, service, holder_name=None, open_flags=[])
-            first = None
+            message = None
             flags: list[AttentionFlag] = []
             if text is not None:
-                message = await records.append_message(session, locked, role="user", text=text)
-                first = records.message_view(message)
-                flags = await self._run_detectors(session, locked, message)
+                message = records.add_message(session, locked, role="user", text=text)
+                flags = self._detect(session, locked, message, previous=())
+            await session.flush()
+            first = records.message_view(message) if message is not None else None
             card = locked.card()
         events += [ConversationStarted(card), ConversationUpdated(None, card)]
         if first is not None:
@@ -227,7 +227,7 @@ class Conversations:
             ids = list(dict.fromkeys(item.conversation_id for item in items))
             locked = await records.lock_conversations(session, ids)
             known = await self._messages_by_client_id(session, items)
-            history = await self._history(session, list(locked), role="user")
+            await self._recall_customer_texts(session, locked)
             for item in items:
                 step = _Step(item)
                 steps.append(step)
@@ -240,26 +240,32 @@ class Conversations:
                 elif target.conversation.ended_at is not None:
                     step.outcome = Conflict(ENDED)
                 else:
-                    message = self._add_customer_step(session, target, step, history[item.conversation_id])
+                    message = self._add_customer_step(session, target, step)
                     if item.client_message_id is not None:
                         known[key] = message
             if any(step.message is not None for step in steps):
                 await session.flush()
         return [step.result() for step in steps]
 
-    def _add_customer_step(
-        self, session: AsyncSession, target: records.Locked, step: _Step, history: list[str]
-    ) -> Message:
+    def _add_customer_step(self, session: AsyncSession, target: records.Locked, step: _Step) -> Message:
         step.before, step.flags_before = target.card(), list(target.open_flags)
+        previous = tuple(target.conversation.recent_customer_texts or ())
         message = step.message = records.add_message(
             session, target, role="user", text=step.item.text, client_message_id=step.item.client_message_id
         )
         if target.conversation.opening_question is None:
             target.conversation.opening_question = message.text
-        step.flags = self._detect(session, target, message, tuple(history[-HISTORY:]))
-        history.append(message.text)
+        step.flags = self._detect(session, target, message, previous)
         step.after, step.flags_after = target.card(), list(target.open_flags)
         return message
+
+    async def _recall_customer_texts(self, session: AsyncSession, locked: dict[str, records.Locked]) -> None:
+        """Conversations from before the row kept its last customer texts get them from their messages."""
+        unknown = [cid for cid, lk in locked.items() if lk.conversation.recent_customer_texts is None]
+        if unknown:
+            found = await records.recent_texts(session, unknown, role="user", limit=records.DETECTOR_HISTORY)
+            for cid in unknown:
+                locked[cid].conversation.recent_customer_texts = found[cid]
 
     async def _messages_by_client_id(
         self, session: AsyncSession, items: list[_CustomerMessage]
@@ -421,26 +427,21 @@ class Conversations:
     async def _run_detectors(
         self, session: AsyncSession, locked: records.Locked, message: Message
     ) -> list[AttentionFlag]:
-        """The detectors on one message already written; the flags they open are written too."""
+        """The detectors on an AI message already written; the flags they open are written too."""
         role = cast(Role, message.role)
         if not self._detectors_for(role):
             return []
-        history = await self._history(session, [locked.conversation.id], role=role, before=message.id)
-        flags = self._detect(session, locked, message, tuple(history[locked.conversation.id]))
+        cid = locked.conversation.id
+        history = await records.recent_texts(
+            session, [cid], role=role, limit=records.DETECTOR_HISTORY, before=message.id
+        )
+        flags = self._detect(session, locked, message, tuple(history[cid]))
         if flags:
             await session.flush()
         return flags
 
     def _detectors_for(self, role: Role) -> list[Detector]:
         return [d for d in self._detectors if role in d.roles]
-
-    async def _history(
-        self, session: AsyncSession, conversation_ids: list[str], *, role: Role, before: int | None = None
-    ) -> dict[str, list[str]]:
-        """What the detectors look back on: each conversation's last texts of `role`, oldest first."""
-        if not conversation_ids or not self._detectors_for(role):
-            return defaultdict(list)
-        return await records.recent_texts(session, conversation_ids, role=role, limit=HISTORY, before=before)
 
     def _detect(
         self, session: AsyncSession, locked: records.Locked, message: Message, previous: tuple[str, ...]

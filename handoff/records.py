@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CompoundSelect, Select, and_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,6 +20,7 @@ from handoff.views import ConversationView, FlagKind, FlagView, MessageView, Mod
 from models import Account, AttentionFlag, AuditEntry, Conversation, Message, Service
 
 Holder = aliased(Account)
+DETECTOR_HISTORY = 3  # earlier messages of the same role the detectors look back on
 
 
 def check_text(text: str, max_chars: int) -> None:
@@ -141,26 +142,27 @@ async def lock_conversations(session: AsyncSession, conversation_ids: Sequence[s
 
 
 async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock: bool) -> dict[str, Locked]:
+    """The conversations with their services, holders and open flags: one statement (a row per open flag)."""
     query = (
         _card_query()
-        .add_columns(Service)
+        .add_columns(Service, AttentionFlag)
+        .outerjoin(
+            AttentionFlag,
+            and_(AttentionFlag.conversation_id == Conversation.id, AttentionFlag.closed_at.is_(None)),
+        )
         .where(Conversation.id.in_(conversation_ids))
-        .order_by(Conversation.id)
+        .order_by(Conversation.id, AttentionFlag.id)
         .execution_options(populate_existing=True)
     )
     if lock:
         query = query.with_for_update(of=Conversation)
-    loaded = {
-        row[0].id: Locked(conversation=row[0], service=row[4], holder_name=row[3], open_flags=[])
-        for row in (await session.execute(query)).all()
-    }
-    if loaded:
-        for flag in await session.scalars(
-            select(AttentionFlag)
-            .where(AttentionFlag.conversation_id.in_(loaded), AttentionFlag.closed_at.is_(None))
-            .order_by(AttentionFlag.id)
-        ):
-            loaded[flag.conversation_id].open_flags.append(flag)
+    loaded: dict[str, Locked] = {}
+    for conversation, _slug, _mode, holder_name, service, flag in (await session.execute(query)).all():
+        locked = loaded.get(conversation.id)
+        if locked is None:
+            locked = loaded[conversation.id] = Locked(conversation, service, holder_name, open_flags=[])
+        if flag is not None:
+            locked.open_flags.append(flag)
     return loaded
 
 
@@ -173,34 +175,24 @@ async def recent_texts(
     before: int | None = None,
 ) -> dict[str, list[str]]:
     """The last `limit` texts of `role` in each conversation (optionally before a message id), oldest
-    first."""
-    if len(conversation_ids) == 1:  # the common case, without a window function
-        query = select(Message.conversation_id, Message.text).where(
-            Message.conversation_id == conversation_ids[0], Message.role == role
+    first. One statement; each conversation's part reads only its newest messages from the index, so the
+    cost does not grow with a conversation's length."""
+
+    def newest(conversation_id: str) -> Select[int, str, str]:
+        query = select(Message.id, Message.conversation_id, Message.text).where(
+            Message.conversation_id == conversation_id, Message.role == role
         )
         if before is not None:
             query = query.where(Message.id < before)
-        rows = await session.execute(query.order_by(Message.id.desc()).limit(limit))
-    else:
-        assert before is None, "a message id is one conversation's"
-        place = (
-            func.row_number()
-            .over(partition_by=Message.conversation_id, order_by=Message.id.desc())
-            .label("place")
-        )
-        recent = (
-            select(Message.conversation_id, Message.text, place)
-            .where(Message.conversation_id.in_(conversation_ids), Message.role == role)
-            .subquery()
-        )
-        rows = await session.execute(
-            select(recent.c.conversation_id, recent.c.text)
-            .where(recent.c.place <= limit)
-            .order_by(recent.c.place)
-        )
+        return query.order_by(Message.id.desc()).limit(limit)
+
+    if len(conversation_ids) == 1:
+        query: Select[int, str, str] | CompoundSelect[int, str, str] = newest(conversation_ids[0])
+    else:  # a compound SELECT takes a LIMIT per part only inside a subquery
+        query = union_all(*(select(newest(cid).subquery()) for cid in conversation_ids))
     texts: dict[str, list[str]] = defaultdict(list)
-    for conversation_id, text in rows:
-        texts[conversation_id].insert(0, text)
+    for _id, conversation_id, text in sorted(await session.execute(query)):  # rows in no set order
+        texts[conversation_id].append(text)
     return texts
 
 
@@ -280,6 +272,8 @@ def add_message(
     conversation.last_activity_at = now
     if role != "system":
         conversation.message_count += 1
+    if role == "user" and conversation.recent_customer_texts is not None:  # a new list: JSON is not tracked
+        conversation.recent_customer_texts = [*conversation.recent_customer_texts, text][-DETECTOR_HISTORY:]
     return message
 
 

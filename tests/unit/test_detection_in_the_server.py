@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select, update
 
 from detection.defaults import default_detectors
 from handoff.core import Core
 from handoff.settings import Settings
+from models import Conversation
 
 
 @pytest.fixture
@@ -88,3 +90,21 @@ async def test_friendly_messages_raise_nothing(server_core: Core) -> None:
     for text in ("Great, thanks!", "No thanks, that's all", "How many days does shipping take?"):
         await server_core.conversations.add_customer_message(conversation_id=cid, text=text)
     assert await flags(server_core, cid) == {}
+
+
+async def test_a_conversation_from_before_the_row_kept_its_texts_reads_them_from_its_messages(
+    server_core: Core,
+) -> None:
+    cid = (
+        await server_core.conversations.start(service_slug="shop", text="Where is my order?")
+    ).conversation.id
+    async with server_core.db.write() as session:  # as migration 0004 leaves an older conversation
+        await session.execute(
+            update(Conversation).where(Conversation.id == cid).values(recent_customer_texts=None)
+        )
+    await server_core.conversations.add_customer_message(conversation_id=cid, text="Where is my parcel?")
+    reason, _score = (await flags(server_core, cid))["negative_feedback"]
+    assert reason.startswith("Two negative messages in a row")
+    async with server_core.db.read() as session:
+        kept = await session.scalar(select(Conversation.recent_customer_texts).where(Conversation.id == cid))
+    assert kept == ["Where is my order?", "Where is my parcel?"]
