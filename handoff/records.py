@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Select, and_, select, union_all
+from sqlalchemy import CompoundSelect, Select, and_, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -141,8 +141,7 @@ async def lock_conversations(session: AsyncSession, conversation_ids: Sequence[s
     return await _load(session, conversation_ids, lock=True)
 
 
-async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock: bool) -> dict[str, Locked]:
-    """The conversations with their services, holders and open flags: one statement (a row per open flag)."""
+def _load_query(*, lock: bool) -> Select[Conversation, str, str, str, Service, AttentionFlag]:
     query = (
         _card_query()
         .add_columns(Service, AttentionFlag)
@@ -150,14 +149,23 @@ async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock:
             AttentionFlag,
             and_(AttentionFlag.conversation_id == Conversation.id, AttentionFlag.closed_at.is_(None)),
         )
-        .where(Conversation.id.in_(conversation_ids))
+        .where(Conversation.id.in_(bindparam("ids", expanding=True)))
         .order_by(Conversation.id, AttentionFlag.id)
         .execution_options(populate_existing=True)
     )
-    if lock:
-        query = query.with_for_update(of=Conversation)
+    return query.with_for_update(of=Conversation) if lock else query
+
+
+# Built once: a statement object keeps its cache key, so reusing it saves building it and keying it.
+_LOAD_FOR_UPDATE = _load_query(lock=True)
+_LOAD = _load_query(lock=False)
+
+
+async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock: bool) -> dict[str, Locked]:
+    """The conversations with their services, holders and open flags: one statement (a row per open flag)."""
+    rows = await session.execute(_LOAD_FOR_UPDATE if lock else _LOAD, {"ids": list(conversation_ids)})
     loaded: dict[str, Locked] = {}
-    for conversation, _slug, _mode, holder_name, service, flag in (await session.execute(query)).all():
+    for conversation, _slug, _mode, holder_name, service, flag in rows.all():
         locked = loaded.get(conversation.id)
         if locked is None:
             locked = loaded[conversation.id] = Locked(conversation, service, holder_name, open_flags=[])

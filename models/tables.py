@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel, relationship
 from sqlalchemy.types import TypeDecorator
 
 # SQLite keeps 64-bit integers in INTEGER PRIMARY KEY only when declared as INTEGER.
@@ -130,6 +130,8 @@ class Message(Base):
     answered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     client_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Lets one INSERT ... RETURNING carry a batch of messages (migration 0005 says why).
+    _sentinel: Mapped[int] = orm_insert_sentinel()
 
 
 class AttentionFlag(Base):
@@ -150,6 +152,7 @@ class AttentionFlag(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
     closed_how: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    _sentinel: Mapped[int] = orm_insert_sentinel()
 
 
 class AuditEntry(Base):
