@@ -47,6 +47,12 @@ class BoardIndex:
             self._views[view.id] = view
             bisect.insort(self._order[view.service_slug], (sort_key(view), view.id))
 
+    def rank(self, view: ConversationView) -> int | None:
+        """The card's place within its service (0 first), or None when it is not in the index."""
+        order = self._order.get(view.service_slug, [])
+        index = bisect.bisect_left(order, (sort_key(view), view.id))
+        return index if index < len(order) and order[index][1] == view.id else None
+
     def top(self, service_slug: str, count: int) -> list[ConversationView]:
         return [self._views[conversation_id] for _, conversation_id in self._order[service_slug][:count]]
 

@@ -96,7 +96,7 @@ class HandoffScreen:
     def _on_card(self, event: ConversationUpdated) -> None:
         section = self.sections.get(event.after.service_slug)
         if section is not None:
-            section.sync()
+            section.show_change(event.before, event.after)
         self.panel.on_card(event)
 
     def _resync(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
-from handoff.views import MODES, Mode, ServiceView
+from handoff.views import MODES, ConversationView, Mode, ServiceView
 from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import ConversationCard
 from handoff_ui.words import MODE_WORDS
@@ -79,6 +79,19 @@ class ServiceSection:
     def show_more(self) -> None:
         self.cap += PAGE_SIZE
         self.sync()
+
+    def show_change(self, before: ConversationView | None, after: ConversationView) -> None:
+        """One card changed. Mostly it keeps its place (a new message on a card already on top), or it stays
+        below the cards shown: then only that card is redrawn, or nothing; otherwise the section is synced."""
+        card = self.cards.get(after.id)
+        rank = self._index.rank(after)
+        children = self.grid.default_slot.children
+        if card is not None and rank is not None and rank < len(children) and children[rank] is card:
+            card.show(after)
+        elif card is None and rank is not None and rank >= self.cap and before is not None and before.active:
+            pass  # below the cards shown, before and after, and counted already: nothing on screen changes
+        else:
+            self.sync()
 
     def sync(self) -> None:
         """Make the rendered cards the index's first `cap`, moving, adding or removing only what changed."""

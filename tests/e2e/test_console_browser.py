@@ -96,6 +96,29 @@ def test_a_new_flag_sounds_and_toasts_on_the_help_page(
     expect(bob.get_by_test_id("conversation-panel")).to_contain_text("What are your opening hours?")
 
 
+PULSE = """(card) => card.getAnimations({subtree: true})
+    .filter((a) => a.animationName === "hf-pulse")
+    .map((a) => ({state: a.playState, pseudo: a.effect.pseudoElement}))"""
+
+
+def test_a_card_that_needs_a_human_pulses_red_then_stays_lit(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    cid, auth = new_conversation(server, "Is anybody there?")
+    expect(card(ada, cid)).to_have_attribute("data-attention", "false")
+    assert card(ada, cid).evaluate(PULSE) == []
+    httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=auth).raise_for_status()
+
+    expect(card(ada, cid)).to_have_attribute("data-attention", "true")
+    assert card(ada, cid).evaluate(PULSE) == [{"state": "running", "pseudo": "::after"}]
+    card(ada, cid).evaluate("(c) => c.getAnimations({subtree: true}).forEach((a) => a.finish())")
+    assert card(ada, cid).evaluate(PULSE) == []  # a finished animation is no longer listed
+    halo = "(c) => Number(getComputedStyle(c, '::after').opacity)"
+    assert card(ada, cid).evaluate(halo) > 0  # it stays lit, without moving
+    expect(card(ada, cid)).to_have_css("border-top-color", "rgb(220, 38, 38)")
+
+
 def test_the_sound_toggle_silences_notifications(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:

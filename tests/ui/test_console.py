@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 
 from nicegui import ui
 from nicegui.testing import User
 
 from handoff.core import Core
+from handoff.events import ConversationUpdated
 from handoff_ui.cards import ConversationCard
 from handoff_ui.live import Live
 from handoff_ui.services_view import PAGE_SIZE
@@ -174,6 +176,48 @@ async def test_cards_are_capped_per_service_with_the_rest_counted(
     user.find(kind=ui.button, content="Show more").click()
     await user.should_see(f"{total} active")
     await until(lambda: len(user.find(kind=ConversationCard).elements) == total)
+
+
+async def test_cards_keep_their_order_as_conversations_change_inside_and_below_the_cap(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, live = console
+    await core.services.add(slug="shop", name="Web Shop")
+    await log_in(user, core)
+    await user.should_see("0 active")
+    ids = [await start(core, f"Question number {i}") for i in range(PAGE_SIZE + 2)]  # newest first on screen
+    await user.should_see("2 more conversations (attention first)")
+    shown = [card.view.id for card in ordered_cards(user)]
+    assert shown == ids[::-1][:PAGE_SIZE]
+    hidden = ids[0]  # the oldest: below the cap
+
+    top = shown[0]  # a message on the top card: it keeps its place and shows the new count
+    await core.conversations.add_customer_message(conversation_id=top, text="Any news?")
+    await user.should_see("· 2 messages")
+    assert [card.view.id for card in ordered_cards(user)] == shown
+
+    second = shown[1]  # a message on the second card brings it to the top
+    await core.conversations.add_customer_message(conversation_id=second, text="Hello?")
+    await until(lambda: [card.view.id for card in ordered_cards(user)][:2] == [second, top])
+
+    hidden_view = live.index.top("shop", PAGE_SIZE + 2)[-1]  # a change that keeps it below the cap
+    assert hidden_view.id == hidden
+    renamed = replace(hidden_view, customer_name="Kim")
+    live.index.apply(renamed)
+    live.card_changed.emit(ConversationUpdated(hidden_view, renamed))
+    assert [card.view.id for card in ordered_cards(user)] == [second, top, *shown[2:]]
+    await user.should_see("2 more conversations (attention first)")
+
+    await core.conversations.add_customer_message(conversation_id=hidden, text="still here")
+    await until(lambda: ordered_cards(user)[0].view.id == hidden)  # newest activity: it comes on top
+    assert len(ordered_cards(user)) == PAGE_SIZE
+    await user.should_see("2 more conversations (attention first)")
+
+    last_shown = ordered_cards(user)[-1].view.id
+    await core.conversations.end(conversation_id=last_shown)  # one leaves: the next one below comes up
+    await until(lambda: last_shown not in [card.view.id for card in ordered_cards(user)])
+    await user.should_see("1 more conversation (attention first)")
+    assert len(ordered_cards(user)) == PAGE_SIZE
 
 
 async def test_the_help_page_uses_the_help_words(user: User, console: tuple[Core, Live]) -> None:
