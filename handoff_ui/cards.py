@@ -35,16 +35,15 @@ class ConversationCard(ui.card):
         self.props(f"data-testid=conversation-card data-conversation-id={view.id}")
         self.on("click", lambda: on_open(self.view.id))
         self.mark(f"card-{view.id}")
-        with self:
-            with ui.row().classes("w-full items-center gap-1 no-wrap justify-between"):
-                self._status = ui.badge()
-                self._agent = ui.badge().props("outline color=primary")
-                self._flags = ui.row().classes("gap-1 no-wrap q-ml-auto")
+        with self:  # one grid (console.css): no row wrappers, so each card is 8 elements plus its badges
+            self._status = ui.badge().classes("hf-status-badge")
+            self._agent = ui.badge().props("outline color=primary").classes("hf-agent")
+            self._flags = ui.row().classes("hf-flags gap-1 no-wrap")
             self._where = ui.label().classes("hf-where text-caption text-grey-8")
             self._question = ui.label().classes("hf-question text-body2")
-            with ui.row().classes("w-full items-center text-caption text-grey-7 gap-1 no-wrap"):
-                self._started = ui.label()
-                self._meta = ui.label()
+            self._started = ui.label().classes("hf-started text-caption text-grey-7")
+            self._meta = ui.label()  # the last child; styled by console.css without classes, because it
+            # changes with every message and an element's classes travel with each of its updates
         self._shown_flags: tuple[tuple[str, str], ...] | None = None
         self.show(view, force=True)
 
