@@ -1,7 +1,7 @@
 """Ingest: customer messages acknowledged per second through the whole pipeline (API, detection, durable
 commit, events) with CLIENTS concurrent clients, against the floor's POSTs per second.
 
-    .venv/bin/python -m bench.ingest [--clients 8] [--messages 2000] [--synchronous FULL]
+    .venv/bin/python -m bench.ingest [--clients 8] [--messages 2000] [--synchronous FULL] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -67,9 +67,12 @@ async def handoff_ingest(url: str, clients: int, messages: int) -> dict[str, flo
     return await hammer(url, clients, messages, post)
 
 
-def handoff(clients: int, messages: int, synchronous: str = "FULL") -> dict[str, float]:
+def handoff(
+    clients: int, messages: int, synchronous: str = "FULL", database_url: str | None = None
+) -> dict[str, float]:
+    """Against a temporary SQLite file, or `database_url` (an empty database: PostgreSQL, say)."""
     with tempfile.TemporaryDirectory() as scratch:
-        url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        url = database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         run_cli(url, "service", "add", "--slug", "bench", "--name", "Bench")
         server = Server(url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=synchronous).start()
         try:
@@ -88,8 +91,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
     args = parser.parse_args()
-    ours = handoff(args.clients, args.messages, args.synchronous)
+    ours = handoff(args.clients, args.messages, args.synchronous, args.database_url)
     base = floor(args.clients, args.messages)
     ratio = round(ours["per_second"] / base["per_second"], 3)
     print(

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page
 
 from bench.common import floor_server, log_in
 
+VIEWPORT = {"width": 1400, "height": 900}
 OBSERVE = """([selector]) => {
     window.__changes = [];
     const target = document.querySelector(selector);
@@ -51,7 +52,7 @@ def collect(
 
 def floor_latency(browser: Browser, k: int, rounds: int) -> list[float]:
     with floor_server() as url:
-        context = browser.new_context()
+        context = browser.new_context(viewport=VIEWPORT)  # the same window as the console's pages
         pages = []
         for _ in range(k):
             page = context.new_page()
@@ -68,7 +69,7 @@ def handoff_latency(
     browser: Browser, server_url: str, watched: tuple[str, str], k: int, rounds: int
 ) -> list[float]:
     conversation_id, token = watched
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     login = context.new_page()
     log_in(login, server_url)
     login.close()
