@@ -44,8 +44,7 @@ and how many messages were exchanged. Cards that need attention come first, then
 A long list shows the first cards of each service and how many more there are; **Show more** reveals them.
 
 ### Attention flags
-A card that needs a human turns red, pulses for a few seconds to catch your eye (again when it comes on
-screen), and carries a badge per reason. Hover a badge to see why:
+A card that needs a human pulses red and carries a badge per reason. Hover a badge to see why:
 
 - **Thumbs Down**: the customer rated an AI answer down.
 - **Non-Answer**: the AI could not answer the question.
