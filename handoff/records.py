@@ -129,10 +129,7 @@ async def lock_conversation(session: AsyncSession, conversation_id: str) -> Lock
 
     SQLite writers are already serialised by BEGIN IMMEDIATE; PostgreSQL takes the row lock here.
     """
-    locked = await lock_conversations(session, [conversation_id])
-    if conversation_id not in locked:
-        raise NotFound("no such conversation")
-    return locked[conversation_id]
+    return await _load_one(session, conversation_id, lock=True)
 
 
 async def lock_conversations(session: AsyncSession, conversation_ids: Sequence[str]) -> dict[str, Locked]:
@@ -206,10 +203,14 @@ async def recent_texts(
 
 async def load_card(session: AsyncSession, conversation_id: str) -> ConversationView:
     """The conversation's card as this transaction sees it (a read: no row lock)."""
-    loaded = await _load(session, [conversation_id], lock=False)
+    return (await _load_one(session, conversation_id, lock=False)).card()
+
+
+async def _load_one(session: AsyncSession, conversation_id: str, *, lock: bool) -> Locked:
+    loaded = await _load(session, [conversation_id], lock=lock)
     if conversation_id not in loaded:
         raise NotFound("no such conversation")
-    return loaded[conversation_id].card()
+    return loaded[conversation_id]
 
 
 async def load_active_cards(session: AsyncSession, service_slug: str | None = None) -> list[ConversationView]:
