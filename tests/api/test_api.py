@@ -154,13 +154,14 @@ async def test_a_body_over_64_kb_is_refused_with_413(api: httpx.AsyncClient) -> 
     big = {"text": "x" * 70_000}
     response = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json=big)
     assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]  # the contract's error shape, like every other error
 
     async def chunks():  # no Content-Length: the limit still holds while streaming
         for _ in range(70):
             yield b"x" * 1024
 
     streamed = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, content=chunks())
-    assert streamed.status_code == 413
+    assert streamed.status_code == 413 and "detail" in streamed.json()
     listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
     assert len(listing) == 1
 
