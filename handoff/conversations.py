@@ -305,17 +305,15 @@ class Conversations:
             before = locked.card()
             if agent_name and locked.conversation.agent_name is None:
                 locked.conversation.agent_name = agent_name
-            message = await records.append_message(session, locked, role="ai", text=text, answered=answered)
-            flags = await self._run_detectors(session, locked, message)
+            previous = await self._previous_texts(session, locked, role="ai")
+            message = records.add_message(session, locked, role="ai", text=text, answered=answered)
+            flags = self._detect(session, locked, message, previous)
             if not answered:
-                flag = await records.open_flag(
-                    session,
-                    locked,
-                    kind="non_answer",
-                    reason=f"{NON_ANSWER_REASON}: {text}",
-                    message_id=message.id,
+                flag = records.add_flag(
+                    session, locked, kind="non_answer", reason=f"{NON_ANSWER_REASON}: {text}", message=message
                 )
                 flags += [flag] if flag else []
+            await session.flush()
             after = locked.card()
         view = records.message_view(message)
         await self._publish(message_events(view, before, after, flags))
@@ -336,13 +334,14 @@ class Conversations:
             message.rating = value
             flag = None
             if value == "down" and locked.conversation.ended_at is None:
-                flag = await records.open_flag(
+                flag = records.add_flag(
                     session,
                     locked,
                     kind="thumbs_down",
                     reason=f"The customer rated this answer down: {message.text}",
-                    message_id=message.id,
+                    message=message,
                 )
+            await session.flush()
             after = locked.card()
         view = records.message_view(message)
         events: list[Event] = [MessageRated(view)]
@@ -359,9 +358,10 @@ class Conversations:
             if locked.service.mode == "ai_only":
                 raise Conflict("human handoff is not available: this service is in AI Only mode")
             before = locked.card()
-            flag = await records.open_flag(
+            flag = records.add_flag(
                 session, locked, kind="help_requested", reason="The customer asked to talk to a human"
             )
+            await session.flush()
             after = locked.card()
         if flag is not None:
             await self._publish(
@@ -424,21 +424,15 @@ class Conversations:
         if locked.conversation.ended_at is not None:
             raise Conflict(ENDED)
 
-    async def _run_detectors(
-        self, session: AsyncSession, locked: records.Locked, message: Message
-    ) -> list[AttentionFlag]:
-        """The detectors on an AI message already written; the flags they open are written too."""
-        role = cast(Role, message.role)
+    async def _previous_texts(
+        self, session: AsyncSession, locked: records.Locked, *, role: Role
+    ) -> tuple[str, ...]:
+        """What the detectors on a new message of `role` look back on (read before the message is added)."""
         if not self._detectors_for(role):
-            return []
+            return ()
         cid = locked.conversation.id
-        history = await records.recent_texts(
-            session, [cid], role=role, limit=records.DETECTOR_HISTORY, before=message.id
-        )
-        flags = self._detect(session, locked, message, tuple(history[cid]))
-        if flags:
-            await session.flush()
-        return flags
+        found = await records.recent_texts(session, [cid], role=role, limit=records.DETECTOR_HISTORY)
+        return tuple(found[cid])
 
     def _detectors_for(self, role: Role) -> list[Detector]:
         return [d for d in self._detectors if role in d.roles]

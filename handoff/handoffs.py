@@ -68,9 +68,8 @@ class Handoffs:
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return _why_not_taken(await records.load_card(session, conversation_id), account)
             locked = await records.lock_conversation(session, conversation_id)
-            message = await records.append_message(
-                session, locked, role="system", text=joined_text(account.display_name)
-            )
+            joined = joined_text(account.display_name)
+            message = records.add_message(session, locked, role="system", text=joined)
             closed = await records.close_open_flags(session, locked, by=account, how="acknowledged")
             records.audit(
                 session,
@@ -97,7 +96,8 @@ class Handoffs:
             account = await _account(session, agent)
             locked = await self._held(session, conversation_id, account)
             before = locked.card()
-            message = await records.append_message(session, locked, role="human", text=text, author=account)
+            message = records.add_message(session, locked, role="human", text=text, author=account)
+            await session.flush()  # the audit entry names the message by its id
             records.audit(
                 session,
                 action="send",
@@ -117,7 +117,7 @@ class Handoffs:
             locked = await self._held(session, conversation_id, account)
             before = locked.card()
             locked.claim(None)
-            message = await records.append_message(session, locked, role="system", text=RELEASED_TEXT)
+            message = records.add_message(session, locked, role="system", text=RELEASED_TEXT)
             records.audit(session, action="release", account_id=account.id, conversation_id=conversation_id)
             after = locked.card()
         await self._publish(
@@ -146,7 +146,7 @@ class Handoffs:
             before = locked.card()
             locked.conversation.status = "ai_active"
             locked.claim(None)
-            message = await records.append_message(session, locked, role="system", text=RESUMED_TEXT)
+            message = records.add_message(session, locked, role="system", text=RESUMED_TEXT)
             records.audit(session, action="resume_ai", account_id=account.id, conversation_id=conversation_id)
             after = locked.card()
         await self._publish(

@@ -177,19 +177,18 @@ async def recent_texts(
     *,
     role: Role,
     limit: int,
-    before: int | None = None,
 ) -> dict[str, list[str]]:
-    """The last `limit` texts of `role` in each conversation (optionally before a message id), oldest
-    first. One statement; each conversation's part reads only its newest messages from the index, so the
-    cost does not grow with a conversation's length."""
+    """The last `limit` texts of `role` in each conversation, oldest first. One statement; each conversation's
+    part reads only its newest messages from the index, so the cost does not grow with a conversation's
+    length."""
 
     def newest(conversation_id: str) -> Select[int, str, str]:
-        query = select(Message.id, Message.conversation_id, Message.text).where(
-            Message.conversation_id == conversation_id, Message.role == role
+        return (
+            select(Message.id, Message.conversation_id, Message.text)
+            .where(Message.conversation_id == conversation_id, Message.role == role)
+            .order_by(Message.id.desc())
+            .limit(limit)
         )
-        if before is not None:
-            query = query.where(Message.id < before)
-        return query.order_by(Message.id.desc()).limit(limit)
 
     if len(conversation_ids) == 1:
         query: Select[int, str, str] | CompoundSelect[int, str, str] = newest(conversation_ids[0])
@@ -230,30 +229,6 @@ async def load_active_cards(session: AsyncSession, service_slug: str | None = No
     return [_card(*row, flags.get(row[0].id, ())) for row in rows]
 
 
-async def append_message(
-    session: AsyncSession,
-    locked: Locked,
-    *,
-    role: Role,
-    text: str,
-    author: Account | None = None,
-    answered: bool | None = None,
-    client_message_id: str | None = None,
-) -> Message:
-    """Add a message to the conversation and write it (the message has its id on return)."""
-    message = add_message(
-        session,
-        locked,
-        role=role,
-        text=text,
-        author=author,
-        answered=answered,
-        client_message_id=client_message_id,
-    )
-    await session.flush()
-    return message
-
-
 def add_message(
     session: AsyncSession,
     locked: Locked,
@@ -264,7 +239,8 @@ def add_message(
     answered: bool | None = None,
     client_message_id: str | None = None,
 ) -> Message:
-    """Add a message to the conversation, written with the session's next flush (batches flush once)."""
+    """Add a message to the conversation. It is written (and gets its id) with the session's next flush, so a
+    transition flushes once, however many rows it adds."""
     now = utcnow()
     conversation = locked.conversation
     message = Message(
@@ -286,22 +262,6 @@ def add_message(
     return message
 
 
-async def open_flag(
-    session: AsyncSession,
-    locked: Locked,
-    *,
-    kind: FlagKind,
-    reason: str,
-    score: float | None = None,
-    message_id: int | None = None,
-) -> AttentionFlag | None:
-    """Open a flag unless one of the same kind is already open; returns the new flag (with its id) or None."""
-    flag = add_flag(session, locked, kind=kind, reason=reason, score=score, message_id=message_id)
-    if flag is not None:
-        await session.flush()
-    return flag
-
-
 def add_flag(
     session: AsyncSession,
     locked: Locked,
@@ -309,10 +269,10 @@ def add_flag(
     kind: FlagKind,
     reason: str,
     score: float | None = None,
-    message_id: int | None = None,
     message: Message | None = None,
 ) -> AttentionFlag | None:
-    """`open_flag`, written with the session's next flush; `message` may be one not yet written."""
+    """Open a flag unless one of the same kind is already open; returns the new flag or None. Like a message,
+    it is written (and gets its id) with the session's next flush; `message` may be one not yet written."""
     if any(flag.kind == kind for flag in locked.open_flags):
         return None
     flag = AttentionFlag(
@@ -320,11 +280,9 @@ def add_flag(
         kind=kind,
         reason=reason,
         score=score,
-        message_id=message_id,
         opened_at=utcnow(),
     )
-    if message is not None:
-        flag.message = message  # its id is filled in when both are written
+    flag.message = message  # the message's id is filled in when both are written
     session.add(flag)
     locked.open_flags.append(flag)
     return flag

@@ -218,7 +218,7 @@ async def _hand_back_to_ai(session: AsyncSession, service: Service, agent: Agent
         before = locked.card()
         locked.conversation.status = "ai_active"
         locked.claim(None)
-        message = await records.append_message(session, locked, role="system", text=RESUMED_TEXT)
+        message = records.add_message(session, locked, role="system", text=RESUMED_TEXT)
         after = locked.card()
         events += [
             MessageAdded(records.message_view(message), after),
