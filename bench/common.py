@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.settings import Settings
-from tests.support import ROOT, Server, free_port, run_cli, server_env
+from tests.support import AGENT_PASSWORD, ROOT, Server, add_agent, free_port, server_env
 
 CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "Texas"), ("Osaka", "Osaka")]
 
@@ -51,18 +51,7 @@ def seeded_server(count: int, **env: str) -> Iterator[tuple[Server, tuple[str, s
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever runs in this thread (Playwright)
             watched = pool.submit(asyncio.run, seed(url, count)).result()
-        run_cli(
-            url,
-            "agent",
-            "add",
-            "--email",
-            "ada@example.com",
-            "--name",
-            "Ada",
-            "--password",
-            "password-1",
-            "--admin",
-        )
+        add_agent(url, "ada@example.com", "Ada", admin=True)
         server = Server(url, Path(scratch) / "server.log", **env).start()
         try:
             yield server, watched
@@ -73,7 +62,7 @@ def seeded_server(count: int, **env: str) -> Iterator[tuple[Server, tuple[str, s
 def log_in(page: Page, url: str) -> None:
     page.goto(url + "/login")
     page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill("password-1")
+    page.get_by_label("Password").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/handoff")
 

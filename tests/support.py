@@ -51,6 +51,17 @@ def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+AGENT_PASSWORD = "password-1"  # every agent the tests and benchmarks add
+
+
+def add_agent(database_url: str, email: str, name: str, *, admin: bool = False) -> None:
+    """An agent account, added the way an operator does (`main.py agent add`)."""
+    args = ["agent", "add", "--email", email, "--name", name, "--password", AGENT_PASSWORD]
+    added = run_cli(database_url, *args, *(["--admin"] if admin else []))
+    if added.returncode != 0:
+        raise RuntimeError(f"agent add failed: {added.stderr}")
+
+
 class Server:
     """`main.py serve` on a free port, with its output kept in a log file."""
 

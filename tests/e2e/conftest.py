@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support import AGENT_PASSWORD, CHROMIUM, CHROMIUM_ARGS, Server
 
 COUNT_PLAYS = """
 window.__plays = 0;
@@ -61,7 +61,7 @@ def agent_page(
     page = new_page(browser, contexts)
     page.goto(server.url + path)
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("password-1")
+    page.get_by_label("Password").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
     page.wait_for_function("window.did_handshake === true")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_page
-from tests.support import Server
+from tests.support import AGENT_PASSWORD, Server
 
 pytestmark = BROWSER_TESTS
 
@@ -21,7 +21,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         f"sqlite+aiosqlite:///{folder / 'handoff.db'}",
         folder / "server.log",
         HANDOFF_ADMIN_EMAIL="ada@example.com",
-        HANDOFF_ADMIN_PASSWORD="password-1",
+        HANDOFF_ADMIN_PASSWORD=AGENT_PASSWORD,  # what agent_page types
     )
     yield server.start()
     server.stop()

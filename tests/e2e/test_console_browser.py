@@ -11,30 +11,17 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
-from tests.support import Server, run_cli
+from tests.support import Server, add_agent, run_cli
 
 pytestmark = BROWSER_TESTS
 
 
 def seeded_server(folder: Path) -> Server:
     url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
-    for args in (
-        ("service", "add", "--slug", "shop", "--name", "Web Shop"),
-        ("service", "add", "--slug", "bank", "--name", "Bank"),
-        (
-            "agent",
-            "add",
-            "--email",
-            "ada@example.com",
-            "--name",
-            "Ada",
-            "--password",
-            "password-1",
-            "--admin",
-        ),
-        ("agent", "add", "--email", "bob@example.com", "--name", "Bob", "--password", "password-1"),
-    ):
-        assert run_cli(url, *args).returncode == 0
+    for slug, name in (("shop", "Web Shop"), ("bank", "Bank")):
+        assert run_cli(url, "service", "add", "--slug", slug, "--name", name).returncode == 0
+    add_agent(url, "ada@example.com", "Ada", admin=True)
+    add_agent(url, "bob@example.com", "Bob")
     return Server(url, folder / "server.log")
 
 
