@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
@@ -78,6 +80,9 @@ def test_a_new_flag_sounds_and_toasts_on_the_help_page(
     expect(toast).to_be_visible()
     expect(toast).to_contain_text("What are your opening hours?")
     bob.wait_for_function("window.__plays >= 1")
+    # The chime is not preloaded (an idle preloaded audio element keeps the browser's audio service busy):
+    # it loads when it first plays, and it does play.
+    bob.wait_for_function("document.getElementById('handoff-chime').played.length > 0")
     toast.get_by_role("button", name="Open").click()
     expect(bob).to_have_url(re.compile(rf"/handoff\?conversation={cid}$"))
     expect(bob.get_by_test_id("conversation-panel")).to_contain_text("What are your opening hours?")
@@ -101,6 +106,16 @@ def test_a_card_that_needs_a_human_has_a_pulsing_red_border(
     expect(card(ada, cid)).to_have_attribute("data-attention", "true")
     expect(card(ada, cid)).to_have_css("border-top-color", "rgb(220, 38, 38)")
     assert card(ada, cid).evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+
+    # The halo shows around the card: cards skip rendering while off screen (content-visibility), which
+    # clips what they paint to their own box unless the clip is widened. Motion off: the halo holds still.
+    ada.emulate_media(reduced_motion="reduce")
+    box = card(ada, cid).bounding_box()
+    assert box is not None
+    around = {"x": box["x"] - 6, "y": box["y"] - 6, "width": box["width"] + 12, "height": box["height"] + 12}
+    picture = Image.open(io.BytesIO(ada.screenshot(clip=around))).convert("RGB")
+    red, green, _ = picture.getpixel((3, picture.height // 2))  # 3 px outside the card's left border
+    assert red - green > 40, (red, green)
 
 
 def test_the_sound_toggle_silences_notifications(
