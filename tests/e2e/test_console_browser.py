@@ -107,8 +107,7 @@ def test_a_card_that_needs_a_human_has_a_pulsing_red_border(
     expect(card(ada, cid)).to_have_css("border-top-color", "rgb(220, 38, 38)")
     assert card(ada, cid).evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
 
-    # The halo shows around the card: cards skip rendering while off screen (content-visibility), which
-    # clips what they paint to their own box unless the clip is widened. Motion off: the halo holds still.
+    # The halo shows around the card (nothing clips it to the card's box). Motion off: the halo holds still.
     ada.emulate_media(reduced_motion="reduce")
     box = card(ada, cid).bounding_box()
     assert box is not None
