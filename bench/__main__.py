@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 
 from bench import console, ingest, latency
 from bench.common import seeded_server
-from tests.support import CHROMIUM_ARGS
+from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
 
     lat: dict[str, object] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for k in ks:
             floor = latency.summary(latency.floor_latency(browser, k, args.rounds))
             lat[f"floor_k{k}"] = floor

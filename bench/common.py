@@ -20,6 +20,7 @@ from handoff.core import Core
 from handoff.settings import Settings
 from tests.support import AGENT_PASSWORD, ROOT, Server, add_agent, free_port, server_env
 
+VIEWPORT = {"width": 1400, "height": 900}  # every console and floor page the benchmarks open
 CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "Texas"), ("Osaka", "Osaka")]
 
 

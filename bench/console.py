@@ -12,18 +12,24 @@ import statistics
 import time
 
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
-from bench.common import log_in, rss_mb, seeded_server
+from bench.common import VIEWPORT, log_in, rss_mb, seeded_server
 from handoff_ui.services_view import PAGE_SIZE
-from tests.support import CHROMIUM_ARGS, Server
+from tests.support import CHROMIUM, CHROMIUM_ARGS, Server
+
+
+def wait_ready(page: Page) -> None:
+    """/handoff is ready: its first page of cards drawn and its socket connected."""
+    page.locator("[data-testid=conversation-card]").nth(PAGE_SIZE - 1).wait_for()
+    page.wait_for_function("window.did_handshake === true")
 
 
 def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, float]:
     assert server.process is not None
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT)
         login_page = context.new_page()
         log_in(login_page, server.url)
         login_page.close()
@@ -34,8 +40,7 @@ def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, f
                 page = context.new_page()
                 started = time.perf_counter()
                 page.goto(server.url + "/handoff")
-                page.locator("[data-testid=conversation-card]").nth(PAGE_SIZE - 1).wait_for()
-                page.wait_for_function("window.did_handshake === true")
+                wait_ready(page)
                 ready.append((time.perf_counter() - started) * 1000)
                 opened.append(page)
 
@@ -49,8 +54,7 @@ def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, f
         frames: list[str | bytes] = []
         page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload)))
         page.reload()
-        page.locator("[data-testid=conversation-card]").nth(PAGE_SIZE - 1).wait_for()
-        page.wait_for_function("window.did_handshake === true")
+        wait_ready(page)
         for _ in range(250):  # the page asks the browser for its sound setting once connected: not the change
             if any("handoffSound.enabled" in str(frame) for frame in frames):
                 break

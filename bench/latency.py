@@ -10,9 +10,8 @@ import time
 import httpx
 from playwright.sync_api import Browser, Page
 
-from bench.common import floor_server, log_in
+from bench.common import VIEWPORT, floor_server, log_in
 
-VIEWPORT = {"width": 1400, "height": 900}
 OBSERVE = """([selector]) => {
     window.__changes = [];
     const target = document.querySelector(selector);
