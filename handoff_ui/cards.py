@@ -23,8 +23,23 @@ def relative_time(moment: datetime) -> str:
     return f"{hours} h ago" if hours < 24 else f"{round(hours / 24)} d ago"
 
 
+BADGE = "q-badge flex inline items-center no-wrap q-badge--single-line"
+
+
+def badge(text: str = "", *, color: str, outline: bool = False) -> ui.label:
+    """What ui.badge draws (Quasar's badge classes and role), on a plain element instead of a QBadge
+    component. Every card update re-renders the card's children in the browser, and a component child costs
+    a component update each time, on every console page (measured in bench/, issue 6)."""
+    look = f"q-badge--outline text-{color}" if outline else f"bg-{color}"
+    return ui.label(text).classes(f"{BADGE} {look}").props("role=status")
+
+
 def location(view: ConversationView) -> str:
     return ", ".join(part for part in (view.city, view.region) if part) or "Unknown location"
+
+
+class Cell(ui.element, component="components/cell.js"):
+    """A <div> that is its own Vue component, so a change inside it re-renders only it (see cell.js)."""
 
 
 class ConversationCard(ui.card):
@@ -35,15 +50,15 @@ class ConversationCard(ui.card):
         self.props(f"data-testid=conversation-card data-conversation-id={view.id}")
         self.on("click", lambda: on_open(self.view.id))
         self.mark(f"card-{view.id}")
-        with self:  # one grid (console.css): no row wrappers, so each card is 8 elements plus its badges
-            self._status = ui.badge().classes("hf-status-badge")
-            self._agent = ui.badge().props("outline color=primary").classes("hf-agent")
+        with self:  # one grid (console.css): no row wrappers, so each card is 9 elements plus its flags
+            self._status = badge(color=STATUS_COLORS[view.status]).classes("hf-status-badge")
+            self._agent = badge(color="primary", outline=True).classes("hf-agent")
             self._flags = ui.row().classes("hf-flags gap-1 no-wrap")
             self._where = ui.label().classes("hf-where text-caption text-grey-8")
             self._question = ui.label().classes("hf-question text-body2")
             self._started = ui.label().classes("hf-started text-caption text-grey-7")
-            self._meta = ui.label()  # the last child; styled by console.css without classes, because it
-            # changes with every message and an element's classes travel with each of its updates
+            with Cell().classes("hf-meta"):  # the last child; it changes with every message
+                self._meta = ui.label()
         self._shown_flags: tuple[tuple[str, str], ...] | None = None
         self.show(view, force=True)
 
@@ -54,7 +69,7 @@ class ConversationCard(ui.card):
             self.props(f"data-status={view.status} data-attention={str(view.needs_attention).lower()}")
             self.classes(add="hf-attention") if view.needs_attention else self.classes(remove="hf-attention")
             self._status.set_text(STATUS_WORDS[view.status])
-            self._status.props(f"color={STATUS_COLORS[view.status]}")
+            self._status.classes(replace=f"hf-status-badge {BADGE} bg-{STATUS_COLORS[view.status]}")
         self._agent.set_text(view.agent_name or "")
         self._agent.set_visibility(bool(view.agent_name))
         self._where.set_text(location(view))
@@ -70,10 +85,10 @@ class ConversationCard(ui.card):
             self._flags.clear()
             with self._flags:
                 for flag in view.open_flags:
-                    badge = ui.badge(FLAG_WORDS[flag.kind]).props(
-                        f"color={FLAG_COLORS[flag.kind]} data-testid=flag-badge data-flag={flag.kind}"
+                    flag_badge = badge(FLAG_WORDS[flag.kind], color=FLAG_COLORS[flag.kind]).props(
+                        f"data-testid=flag-badge data-flag={flag.kind}"
                     )
                     score = f" (score {flag.score:+.2f})" if flag.score is not None else ""
-                    badge.props["title"] = (
+                    flag_badge.props["title"] = (
                         flag.reason + score
                     )  # the reason on hover, set as a value, never parsed

@@ -67,6 +67,29 @@ def test_two_agents_one_conversation(
     expect(card(ada, cid)).to_contain_text("Claimed by Bob")
 
 
+def test_a_card_follows_its_conversation_in_place(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    cid, auth = new_conversation(server, "Where is my parcel?")
+    status, meta = card(ada, cid).locator(".hf-status-badge"), card(ada, cid).locator(".hf-meta")
+    expect(status).to_have_text("AI Active")
+    expect(status).to_have_class(re.compile(r"\bbg-positive\b"))
+    expect(meta).to_have_text("· 1 message")
+    drawn = card(ada, cid).element_handle()
+
+    url = f"{server.url}/api/v1/conversations/{cid}/messages"
+    httpx.post(url, json={"text": "Any news?"}, headers=auth).raise_for_status()
+    expect(meta).to_have_text("· 2 messages")  # the line in its own component, updated by Vue
+    card(ada, cid).click()
+    ada.get_by_role("button", name="Take Over Conversation").click()
+    expect(status).to_have_text("Paused")
+    expect(status).to_have_class(re.compile(r"\bbg-warning\b"))
+    expect(status).not_to_have_class(re.compile(r"\bbg-positive\b"))
+    expect(meta).to_have_text("· 2 messages · Claimed by Ada")
+    assert card(ada, cid).evaluate("(now, before) => now === before", drawn)  # the same card, changed
+
+
 def test_a_new_flag_sounds_and_toasts_on_the_help_page(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
