@@ -20,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from models import sqlite_driver
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -45,7 +47,11 @@ class Database:
         # Every use ends its transaction (commit or rollback, through SQLAlchemy's own transaction handling),
         # so the pool's extra ROLLBACK when a connection is returned only costs a round trip to the driver's
         # thread per transaction (~0.4 ms of a 2.6 ms message write, measured).
-        engine = create_async_engine(self.url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        engine = create_async_engine(
+            self.url,
+            connect_args={"timeout": 30, "async_creator_fn": sqlite_driver.connect},
+            pool_reset_on_return=None,
+        )
         synchronous = self._synchronous
 
         @event.listens_for(engine.sync_engine, "connect")
