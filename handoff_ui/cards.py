@@ -23,15 +23,17 @@ def relative_time(moment: datetime) -> str:
     return f"{hours} h ago" if hours < 24 else f"{round(hours / 24)} d ago"
 
 
-BADGE = "q-badge flex inline items-center no-wrap q-badge--single-line"
+def badge_classes(color: str, *, outline: bool = False) -> str:
+    """The classes Quasar's QBadge gives itself for this colour."""
+    look = f"q-badge--outline text-{color}" if outline else f"bg-{color}"
+    return f"q-badge flex inline items-center no-wrap q-badge--single-line {look}"
 
 
 def badge(text: str = "", *, color: str, outline: bool = False) -> ui.label:
     """What ui.badge draws (Quasar's badge classes and role), on a plain element instead of a QBadge
     component. Every card update re-renders the card's children in the browser, and a component child costs
     a component update each time, on every console page (measured in bench/, issue 6)."""
-    look = f"q-badge--outline text-{color}" if outline else f"bg-{color}"
-    return ui.label(text).classes(f"{BADGE} {look}").props("role=status")
+    return ui.label(text).classes(badge_classes(color, outline=outline)).props("role=status")
 
 
 def location(view: ConversationView) -> str:
@@ -69,7 +71,7 @@ class ConversationCard(ui.card):
             self.props(f"data-status={view.status} data-attention={str(view.needs_attention).lower()}")
             self.classes(add="hf-attention") if view.needs_attention else self.classes(remove="hf-attention")
             self._status.set_text(STATUS_WORDS[view.status])
-            self._status.classes(replace=f"hf-status-badge {BADGE} bg-{STATUS_COLORS[view.status]}")
+            self._status.classes(replace=f"hf-status-badge {badge_classes(STATUS_COLORS[view.status])}")
         self._agent.set_text(view.agent_name or "")
         self._agent.set_visibility(bool(view.agent_name))
         self._where.set_text(location(view))
