@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from nicegui import ui
 
-from handoff.views import ConversationView
+from handoff.views import ConversationView, FlagView
 from handoff_ui.words import FLAG_COLORS, FLAG_WORDS, STATUS_COLORS, STATUS_WORDS
 
 
@@ -34,6 +34,11 @@ def badge(text: str = "", *, color: str, outline: bool = False) -> ui.label:
     component. Every card update re-renders the card's children in the browser, and a component child costs
     a component update each time, on every console page (measured in bench/, issue 6)."""
     return ui.label(text).classes(badge_classes(color, outline=outline)).props("role=status")
+
+
+def flag_explanation(flag: FlagView) -> str:
+    """Why a flag was raised, with the detector's score when it gave one."""
+    return flag.reason + (f" (score {flag.score:+.2f})" if flag.score is not None else "")
 
 
 def location(view: ConversationView) -> str:
@@ -90,7 +95,4 @@ class ConversationCard(ui.card):
                     flag_badge = badge(FLAG_WORDS[flag.kind], color=FLAG_COLORS[flag.kind]).props(
                         f"data-testid=flag-badge data-flag={flag.kind}"
                     )
-                    score = f" (score {flag.score:+.2f})" if flag.score is not None else ""
-                    flag_badge.props["title"] = (
-                        flag.reason + score
-                    )  # the reason on hover, set as a value, never parsed
+                    flag_badge.props["title"] = flag_explanation(flag)  # on hover; a value, never parsed

@@ -15,7 +15,7 @@ from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
 from handoff.events import ConversationUpdated, MessageAdded, ServiceModeChanged
 from handoff.views import AgentRef, ConversationView, MessageView
-from handoff_ui.cards import location
+from handoff_ui.cards import badge, flag_explanation, location
 from handoff_ui.transcript import Transcript
 from handoff_ui.words import (
     DISMISS,
@@ -99,9 +99,9 @@ class ConversationPanel:
         self._title.set_text(view.opening_question or "Conversation")
         self._summary.clear()
         with self._summary:
-            ui.badge(STATUS_WORDS[view.status]).props(f"color={STATUS_COLORS[view.status]}")
+            badge(STATUS_WORDS[view.status], color=STATUS_COLORS[view.status])
             if view.agent_name:
-                ui.badge(view.agent_name).props("outline color=primary")
+                badge(view.agent_name, color="primary", outline=True)
             ui.label(f"{location(view)} · {view.service_slug} · {MODE_WORDS[view.service_mode]}").classes(
                 "text-caption text-grey-8"
             )
@@ -109,9 +109,8 @@ class ConversationPanel:
         with self._flags:
             for flag in view.open_flags:
                 with ui.row().classes("items-start no-wrap gap-2"):
-                    ui.badge(FLAG_WORDS[flag.kind]).props(f"color={FLAG_COLORS[flag.kind]}")
-                    score = f" (score {flag.score:+.2f})" if flag.score is not None else ""
-                    ui.label(flag.reason + score).classes("text-caption")
+                    badge(FLAG_WORDS[flag.kind], color=FLAG_COLORS[flag.kind])
+                    ui.label(flag_explanation(flag)).classes("text-caption")
         self._draw_actions(view)
 
     def _draw_actions(self, view: ConversationView) -> None:
