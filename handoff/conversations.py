@@ -14,6 +14,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from detection import Detector, MessageContext
 from detection.base import Role as DetectedRole
@@ -219,35 +220,43 @@ class Conversations:
     ) -> list[tuple[AddedMessage | Exception, list[Event]]]:
         """Write customer messages in one transaction; per message, its outcome and the events to publish.
 
-        The messages are taken in order: the detectors on each see the ones before it, and its before/after
-        cards show what it changed. Everything is written by one flush (one INSERT per table) and one commit.
+        The transaction is one plain function (`_store_in_transaction`), run whole on SQLite's writer thread:
+        this is the path every customer message takes, and an async block would cross to the database's
+        thread and back for each of its statements.
         """
+        return await self._db.run_write(self._store_in_transaction, items)
+
+    def _store_in_transaction(
+        self, session: Session, items: list[_CustomerMessage]
+    ) -> list[tuple[AddedMessage | Exception, list[Event]]]:
+        """The messages are taken in order: the detectors on each see the ones before it, and its before/after
+        cards show what it changed. Everything is written by one flush (one INSERT per table) and the caller's
+        commit. Plain code on the writer thread: it reads and changes nothing but the session and its rows."""
         steps: list[_Step] = []
-        async with self._db.write() as session:
-            ids = list(dict.fromkeys(item.conversation_id for item in items))
-            locked = await records.lock_conversations(session, ids)
-            known = await self._messages_by_client_id(session, items)
-            await self._recall_customer_texts(session, locked)
-            for item in items:
-                step = _Step(item)
-                steps.append(step)
-                target = locked.get(item.conversation_id)
-                key = (item.conversation_id, item.client_message_id)
-                if target is None:
-                    step.outcome = NotFound("no such conversation")
-                elif item.client_message_id is not None and key in known:
-                    step.duplicate_of = known[key]
-                elif target.conversation.ended_at is not None:
-                    step.outcome = Conflict(ENDED)
-                else:
-                    message = self._add_customer_step(session, target, step)
-                    if item.client_message_id is not None:
-                        known[key] = message
-            if any(step.message is not None for step in steps):
-                await session.flush()
+        ids = list(dict.fromkeys(item.conversation_id for item in items))
+        locked = records.lock_conversations(session, ids)
+        known = self._messages_by_client_id(session, items)
+        self._recall_customer_texts(session, locked)
+        for item in items:
+            step = _Step(item)
+            steps.append(step)
+            target = locked.get(item.conversation_id)
+            key = (item.conversation_id, item.client_message_id)
+            if target is None:
+                step.outcome = NotFound("no such conversation")
+            elif item.client_message_id is not None and key in known:
+                step.duplicate_of = known[key]
+            elif target.conversation.ended_at is not None:
+                step.outcome = Conflict(ENDED)
+            else:
+                message = self._add_customer_step(session, target, step)
+                if item.client_message_id is not None:
+                    known[key] = message
+        if any(step.message is not None for step in steps):
+            session.flush()
         return [step.result() for step in steps]
 
-    def _add_customer_step(self, session: AsyncSession, target: records.Locked, step: _Step) -> Message:
+    def _add_customer_step(self, session: Session, target: records.Locked, step: _Step) -> Message:
         step.before, step.flags_before = target.card(), list(target.open_flags)
         previous = tuple(target.conversation.recent_customer_texts or ())
         message = step.message = records.add_message(
@@ -259,22 +268,24 @@ class Conversations:
         step.after, step.flags_after = target.card(), list(target.open_flags)
         return message
 
-    async def _recall_customer_texts(self, session: AsyncSession, locked: dict[str, records.Locked]) -> None:
+    @staticmethod
+    def _recall_customer_texts(session: Session, locked: dict[str, records.Locked]) -> None:
         """Conversations from before the row kept its last customer texts get them from their messages."""
         unknown = [cid for cid, lk in locked.items() if lk.conversation.recent_customer_texts is None]
         if unknown:
-            found = await records.recent_texts(session, unknown, role="user", limit=records.DETECTOR_HISTORY)
+            found = records.recent_texts(session, unknown, role="user", limit=records.DETECTOR_HISTORY)
             for cid in unknown:
                 locked[cid].conversation.recent_customer_texts = found[cid]
 
-    async def _messages_by_client_id(
-        self, session: AsyncSession, items: list[_CustomerMessage]
+    @staticmethod
+    def _messages_by_client_id(
+        session: Session, items: list[_CustomerMessage]
     ) -> dict[tuple[str, str | None], Message]:
         """Messages already stored under the batch's client_message_ids."""
         wanted = {(item.conversation_id, item.client_message_id) for item in items if item.client_message_id}
         if not wanted:
             return {}
-        found = await session.scalars(
+        found = session.scalars(
             select(Message).where(
                 Message.conversation_id.in_({cid for cid, _ in wanted}),
                 Message.client_message_id.in_({mid for _, mid in wanted}),
@@ -431,14 +442,14 @@ class Conversations:
         if not self._detectors_for(role):
             return ()
         cid = locked.conversation.id
-        found = await records.recent_texts(session, [cid], role=role, limit=records.DETECTOR_HISTORY)
+        found = await session.run_sync(records.recent_texts, [cid], role=role, limit=records.DETECTOR_HISTORY)
         return tuple(found[cid])
 
     def _detectors_for(self, role: Role) -> list[Detector]:
         return [d for d in self._detectors if role in d.roles]
 
     def _detect(
-        self, session: AsyncSession, locked: records.Locked, message: Message, previous: tuple[str, ...]
+        self, session: records.AnySession, locked: records.Locked, message: Message, previous: tuple[str, ...]
     ) -> list[AttentionFlag]:
         """Run the detectors on `message`; the flags they open are added to the session (not yet written)."""
         context = MessageContext(

@@ -1,6 +1,8 @@
 """Reading snapshots and writing the rows every transition shares (messages, flags, audit entries).
 
-All functions take the caller's session: they run inside the caller's transaction.
+All functions take the caller's session: they run inside the caller's transaction. The async ones serve
+transitions written as async blocks (`Database.write`); the plain ones also serve functions run whole by
+`Database.run_write` (an async block calls them through `session.run_sync`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import Any, cast
 
 from sqlalchemy import CompoundSelect, Select, and_, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from handoff.errors import Invalid, NotFound
 from handoff.views import ConversationView, FlagKind, FlagView, MessageView, Mode, Role, ServiceView, Status
 from models import Account, AttentionFlag, AuditEntry, Conversation, Message, Service
 
 Holder = aliased(Account)
+AnySession = Session | AsyncSession  # for the functions that only add rows
 DETECTOR_HISTORY = 3  # earlier messages of the same role the detectors look back on
 
 
@@ -132,10 +135,10 @@ async def lock_conversation(session: AsyncSession, conversation_id: str) -> Lock
     return await _load_one(session, conversation_id, lock=True)
 
 
-async def lock_conversations(session: AsyncSession, conversation_ids: Sequence[str]) -> dict[str, Locked]:
+def lock_conversations(session: Session, conversation_ids: Sequence[str]) -> dict[str, Locked]:
     """Several conversations locked at once (in id order, so two batches never deadlock); absent ids are
     left out."""
-    return await _load(session, conversation_ids, lock=True)
+    return load(session, conversation_ids, lock=True)
 
 
 def _load_query(*, lock: bool) -> Select[Conversation, str, str, str, Service, AttentionFlag]:
@@ -158,9 +161,9 @@ _LOAD_FOR_UPDATE = _load_query(lock=True)
 _LOAD = _load_query(lock=False)
 
 
-async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock: bool) -> dict[str, Locked]:
+def load(session: Session, conversation_ids: Sequence[str], *, lock: bool) -> dict[str, Locked]:
     """The conversations with their services, holders and open flags: one statement (a row per open flag)."""
-    rows = await session.execute(_LOAD_FOR_UPDATE if lock else _LOAD, {"ids": list(conversation_ids)})
+    rows = session.execute(_LOAD_FOR_UPDATE if lock else _LOAD, {"ids": list(conversation_ids)})
     loaded: dict[str, Locked] = {}
     for conversation, _slug, _mode, holder_name, service, flag in rows.all():
         locked = loaded.get(conversation.id)
@@ -171,8 +174,8 @@ async def _load(session: AsyncSession, conversation_ids: Sequence[str], *, lock:
     return loaded
 
 
-async def recent_texts(
-    session: AsyncSession,
+def recent_texts(
+    session: Session,
     conversation_ids: Sequence[str],
     *,
     role: Role,
@@ -195,7 +198,7 @@ async def recent_texts(
     else:  # a compound SELECT takes a LIMIT per part only inside a subquery
         query = union_all(*(select(newest(cid).subquery()) for cid in conversation_ids))
     texts: dict[str, list[str]] = defaultdict(list)
-    for _id, conversation_id, text in sorted(await session.execute(query)):  # rows in no set order
+    for _id, conversation_id, text in sorted(session.execute(query)):  # rows in no set order
         texts[conversation_id].append(text)
     return texts
 
@@ -206,7 +209,7 @@ async def load_card(session: AsyncSession, conversation_id: str) -> Conversation
 
 
 async def _load_one(session: AsyncSession, conversation_id: str, *, lock: bool) -> Locked:
-    loaded = await _load(session, [conversation_id], lock=lock)
+    loaded = await session.run_sync(load, [conversation_id], lock=lock)
     if conversation_id not in loaded:
         raise NotFound("no such conversation")
     return loaded[conversation_id]
@@ -230,7 +233,7 @@ async def load_active_cards(session: AsyncSession, service_slug: str | None = No
 
 
 def add_message(
-    session: AsyncSession,
+    session: AnySession,
     locked: Locked,
     *,
     role: Role,
@@ -263,7 +266,7 @@ def add_message(
 
 
 def add_flag(
-    session: AsyncSession,
+    session: AnySession,
     locked: Locked,
     *,
     kind: FlagKind,
@@ -302,7 +305,7 @@ async def close_open_flags(session: AsyncSession, locked: Locked, *, by: Account
 
 
 def audit(
-    session: AsyncSession,
+    session: AnySession,
     *,
     action: str,
     account_id: int | None,

@@ -3,26 +3,36 @@
 SQLite (the embedded default) runs in WAL mode. Writes open with `BEGIN IMMEDIATE`, so a
 read-check-write transaction (such as "may the AI speak?" followed by the insert) is never interleaved
 with another writer. PostgreSQL gets row locks from the services (`SELECT ... FOR UPDATE`).
+
+A write is either an async block (`write()`: each statement awaited on its own) or one plain function of a
+Session (`run_write()`). On SQLite the function runs whole on a writer thread, with SQLite's own driver: the
+event loop hands over the transaction once and gets its result once, where an async block goes to the
+database thread and back for every statement (BEGIN, each SELECT, UPDATE and INSERT, COMMIT). The hot path,
+customer messages, is written that way. On PostgreSQL the same function runs through the async session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from models import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Database:
@@ -36,6 +46,18 @@ class Database:
         self.read_engine = self._engine(immediate=False) if self.is_sqlite else self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite: run_write's functions run on one thread of their own, with a plain (sync) engine.
+        self._thread_engine: Engine | None = None
+        self._thread_writer: sessionmaker[Session] | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        if self.is_sqlite:
+            self._thread_engine = create_engine(
+                make_url(url).set(drivername="sqlite"),
+                connect_args={"timeout": 30},
+                pool_reset_on_return=None,
+            )
+            self._prepare_sqlite(self._thread_engine, immediate=True)
+            self._thread_writer = sessionmaker(self._thread_engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing writers here avoids its busy-wait sleeps.
         self._write_turn: AbstractAsyncContextManager[object] = (
             asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
@@ -52,9 +74,14 @@ class Database:
             connect_args={"timeout": 30, "async_creator_fn": sqlite_driver.connect},
             pool_reset_on_return=None,
         )
+        self._prepare_sqlite(engine.sync_engine, immediate=immediate)
+        return engine
+
+    def _prepare_sqlite(self, engine: Engine, *, immediate: bool) -> None:
+        """Every SQLite connection: WAL, the chosen sync level, foreign keys; transactions begun by us."""
         synchronous = self._synchronous
 
-        @event.listens_for(engine.sync_engine, "connect")
+        @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
@@ -64,17 +91,37 @@ class Database:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
+        @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed when the block ends, rolled back when it raises."""
         async with self._write_turn, self._writer() as session, session.begin():
             yield session
+
+    async def run_write(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`work(session, ...)` as one write transaction: committed when it returns, rolled back if it raises.
+
+        `work` is plain code (no awaits) and must not touch the event loop's objects: on SQLite it runs on the
+        writer thread. What it returns should be plain values (views), read before the commit.
+        """
+        writer = self._thread_writer
+        if writer is None:
+            async with self.write() as session:
+                return await session.run_sync(work, *args, **kwargs)
+
+        def transaction() -> T:
+            with writer() as session, session.begin():
+                return work(session, *args, **kwargs)
+
+        async with self._write_turn:
+            if self._thread is None:  # started with the first write, stopped by dispose()
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -88,6 +135,10 @@ class Database:
             await connection.run_sync(_upgrade)
 
     async def dispose(self) -> None:
+        if self._thread is not None and self._thread_engine is not None:
+            thread, self._thread = self._thread, None
+            await asyncio.get_running_loop().run_in_executor(thread, self._thread_engine.dispose)
+            thread.shutdown(wait=False)
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

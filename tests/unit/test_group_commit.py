@@ -124,11 +124,11 @@ async def test_a_batch_that_fails_as_a_whole_is_retried_message_by_message(
     real = records.lock_conversations
     attempts: list[int] = []
 
-    async def fails_for_several(session, ids):  # type: ignore[no-untyped-def]
+    def fails_for_several(session, ids):  # type: ignore[no-untyped-def]
         attempts.append(len(ids))
         if len(ids) > 1:
             raise OperationalError("SELECT", {}, Exception("database is locked"))
-        return await real(session, ids)
+        return real(session, ids)
 
     monkeypatch.setattr(records, "lock_conversations", fails_for_several)
     added = await asyncio.gather(
