@@ -81,4 +81,25 @@
     });
   }
   setInterval(refreshTimes, 30000);
+
+  // Cards outside the window are marked data-offscreen (console.css: their halo does not pulse). Vue draws and
+  // redraws cards at any time: new ones are picked up within a second, and until then they pulse as before.
+  const onScreen = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (entry.isIntersecting) entry.target.removeAttribute("data-offscreen");
+      else entry.target.setAttribute("data-offscreen", "");
+    }
+  });
+  const watched = new Set();
+  function watchCards() {
+    for (const card of watched) {
+      if (!card.isConnected) { onScreen.unobserve(card); watched.delete(card); }  // Vue removed it
+    }
+    document.querySelectorAll(".hf-card:not([data-watched])").forEach((card) => {
+      card.setAttribute("data-watched", "");
+      onScreen.observe(card);
+      watched.add(card);
+    });
+  }
+  setInterval(watchCards, 1000);
 })();

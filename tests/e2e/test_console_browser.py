@@ -140,6 +140,32 @@ def test_a_card_that_needs_a_human_has_a_pulsing_red_border(
     assert red - green > 40, (red, green)
 
 
+def test_a_red_card_rests_while_it_is_off_screen(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    cid, auth = new_conversation(server, "Hello? Anyone there?")
+    httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=auth).raise_for_status()
+    red = card(ada, cid)
+    expect(red).to_have_attribute("data-attention", "true")
+    expect(red).to_have_attribute("data-watched", "")  # console.js follows it
+    expect(red).not_to_have_attribute("data-offscreen", re.compile(".*"))
+    assert red.evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+
+    ada.evaluate("""() => {
+        const spacer = document.createElement("div");
+        spacer.style.height = "5000px";
+        document.body.prepend(spacer);
+    }""")  # the whole console moves far below the window
+    expect(red).to_have_attribute("data-offscreen", "")
+    assert red.evaluate(PULSE) == []
+    expect(red).to_have_attribute("data-attention", "true")  # still red: only the motion rests
+
+    red.scroll_into_view_if_needed()
+    expect(red).not_to_have_attribute("data-offscreen", re.compile(".*"))
+    assert red.evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+
+
 def test_the_sound_toggle_silences_notifications(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
