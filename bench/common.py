@@ -25,8 +25,9 @@ CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "T
 
 
 async def seed(url: str, count: int) -> tuple[str, str]:
-    """`count` live conversations over two services, one in ten flagged. Returns the id and token of the
-    newest flagged one, which every console page shows among its first cards."""
+    """`count` live conversations over two services, one in ten flagged, in both services alike (so red cards
+    lead both groups, on screen, as in a real console). Returns the id and token of the newest flagged one,
+    which every console page shows among its first cards."""
     core = Core.create(Settings(database_url=url, sqlite_synchronous="OFF"))
     await core.start()
     for slug in ("shop", "bank"):
@@ -39,7 +40,7 @@ async def seed(url: str, count: int) -> tuple[str, str]:
             text=f"Question {i}: where is my order?",
             location=Location(city=city, region=region, country="XX"),
         )
-        if i % 10 == 0:
+        if i % 20 in (0, 5):  # 0: "bank", 5: "shop"
             await core.conversations.request_human(conversation_id=started.conversation.id)
             flagged = (started.conversation.id, started.token)
     await core.stop()
