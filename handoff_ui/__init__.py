@@ -26,7 +26,9 @@ def install(core: Core, *, start_core: bool = False) -> Live:
     from handoff_ui.handoff_page import HandoffScreen
     from handoff_ui.live import Live
     from handoff_ui.session import signed_in, to_login
+    from handoff_ui.speedups import remember_handler_signatures
 
+    remember_handler_signatures()
     live = Live(core)
 
     async def start() -> None:
