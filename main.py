@@ -59,7 +59,7 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
     secret = asyncio.run(_prepare(settings))
     core = build_core(settings)
     app = create_app(core)
-    handoff_ui.install(core)
+    handoff_ui.install(core, freeze_startup_heap=True)
     if demo:
         from nicegui import app as nicegui_app
 

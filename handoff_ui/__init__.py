@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,13 @@ STATIC = Path(__file__).parent / "static"
 SOUNDS = Path(__file__).parent.parent / "assets" / "sounds"
 
 
-def install(core: Core, *, start_core: bool = False) -> Live:
+def install(core: Core, *, start_core: bool = False, freeze_startup_heap: bool = False) -> Live:
     """Register the console's pages and start relaying the core's events to them at start-up.
 
     `start_core` also starts the core (when no API app's lifespan does, as in the UI tests).
+    `freeze_startup_heap` (the server) hands what start-up loaded to `gc.freeze()`: the board's index of
+    every live conversation stays for the life of the process, and with 10,000 of them each full collection
+    walked it again (236 ms of collections while 8 pages opened, 66 ms frozen; ready 995 -> 752 ms).
     """
     from fastapi.responses import RedirectResponse
     from nicegui import app, ui
@@ -35,6 +39,8 @@ def install(core: Core, *, start_core: bool = False) -> Live:
         if start_core:
             await core.start()
         await live.start()
+        if freeze_startup_heap:
+            gc.freeze()
 
     async def stop() -> None:
         await live.stop()
