@@ -26,7 +26,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from models import sqlite_driver
 
@@ -48,7 +48,6 @@ class Database:
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # SQLite: run_write's functions run on one thread of their own, with a plain (sync) engine.
         self._thread_engine: Engine | None = None
-        self._thread_writer: sessionmaker[Session] | None = None
         self._thread: ThreadPoolExecutor | None = None
         if self.is_sqlite:
             self._thread_engine = create_engine(
@@ -57,7 +56,6 @@ class Database:
                 pool_reset_on_return=None,
             )
             self._prepare_sqlite(self._thread_engine, immediate=True)
-            self._thread_writer = sessionmaker(self._thread_engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing writers here avoids its busy-wait sleeps.
         self._write_turn: AbstractAsyncContextManager[object] = (
             asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
@@ -109,19 +107,24 @@ class Database:
         `work` is plain code (no awaits) and must not touch the event loop's objects: on SQLite it runs on the
         writer thread. What it returns should be plain values (views), read before the commit.
         """
-        writer = self._thread_writer
-        if writer is None:
+        engine = self._thread_engine
+        if engine is None:
             async with self.write() as session:
                 return await session.run_sync(work, *args, **kwargs)
 
         def transaction() -> T:
-            with writer() as session, session.begin():
+            with Session(engine, expire_on_commit=False) as session, session.begin():
                 return work(session, *args, **kwargs)
 
         async with self._write_turn:
             if self._thread is None:  # started with the first write, stopped by dispose()
                 self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
-            return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+            running = asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:  # the thread goes on: keep the turn until its transaction ends
+                await asyncio.wait([running])
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

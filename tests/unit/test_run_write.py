@@ -82,3 +82,24 @@ async def test_after_dispose_the_next_function_runs_as_before(db: Database) -> N
     await db.run_write(insert, "a")
     await db.dispose()
     assert await db.run_write(insert, "b") == ["a", "b"]
+
+
+async def test_a_cancelled_caller_keeps_the_writers_turn_until_its_transaction_ends(db: Database) -> None:
+    started, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def slow(session: Session) -> None:
+        insert(session, "slow")
+        started.set()
+        release.wait(30)
+        ended.set()
+
+    task = asyncio.create_task(db.run_write(slow))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+    task.cancel()
+    _, pending = await asyncio.wait([task], timeout=0.5)  # it may not give up the turn while the thread works
+    assert pending == {task}
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ended.is_set()  # the turn came back only once the transaction had ended
+    assert await stored(db) == ["slow"]  # which committed: the thread went on
