@@ -49,7 +49,7 @@ class ChatScreen:
             self._conversation = stored
             history = await self._core.conversations.messages(stored["id"])
         ui.query("body").classes("bg-grey-2")
-        with ui.column().classes("w-full max-w-2xl mx-auto h-screen no-wrap q-pa-sm gap-2"):
+        with ui.column().classes("hf-chat w-full max-w-2xl mx-auto no-wrap q-pa-sm gap-2"):
             with ui.row().classes("w-full items-center"):
                 ui.icon("support_agent", size="md").classes("text-primary")
                 ui.label(service.name).classes("text-h6")

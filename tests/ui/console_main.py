@@ -13,4 +13,4 @@ settings = Settings(database_url=os.environ["HANDOFF_UI_TEST_DATABASE_URL"], sql
 core = Core.create(settings, detectors=default_detectors())
 live = handoff_ui.install(core, start_core=True)
 app.state.handoff = (core, live)
-ui.run(storage_secret="handoff ui tests")
+ui.run(storage_secret="handoff ui tests", tailwind=False)
