@@ -8,7 +8,7 @@ from nicegui import ui
 
 from handoff.views import MODES, ConversationView, Mode, ServiceView
 from handoff_ui.board_index import BoardIndex
-from handoff_ui.cards import ConversationCard
+from handoff_ui.cards import Cell, ConversationCard
 from handoff_ui.words import MODE_WORDS
 
 # Cards rendered per service before "Show more" (four rows of four in a 1400x900 window). Building a card is
@@ -67,7 +67,7 @@ class ServiceSection:
                     service.mode, lambda mode: on_mode(service.slug, mode), enabled=can_change_mode
                 )
                 self.count = ui.label().classes("text-grey-7")
-            self.grid = ui.element("div").classes("w-full grid gap-3")
+            self.grid = Cell().classes("w-full grid gap-3")
             self.grid.style("grid-template-columns: repeat(auto-fill, minmax(300px, 1fr))")
             with ui.row().classes("items-center gap-2 q-mt-sm") as self.more_row:
                 self.more = ui.label().classes("text-grey-8")

@@ -63,7 +63,7 @@ def whole_tokens(node: ast.expr) -> Iterator[str]:
 
 def requested_classes() -> dict[str, str]:
     """Class name -> where it is asked for: the arguments of `.classes(...)`, what `*_classes` functions
-    return, and colour classes (text-*, bg-*) written anywhere."""
+    return, colour classes (text-*, bg-*) written anywhere, and the static classes of our Vue templates."""
     found: dict[str, str] = {}
     for path in sorted(UI.glob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
@@ -76,6 +76,10 @@ def requested_classes() -> dict[str, str]:
                 for statement in ast.walk(node):
                     if isinstance(statement, ast.Return | ast.Assign) and statement.value is not None:
                         strings += strings_in(statement.value)
+            elif isinstance(node, ast.Dict):  # {"status_class": ...}: classes handed to a Vue template
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and str(key.value).endswith("class"):
+                        strings += strings_in(value)
             elif (
                 isinstance(node, ast.Constant)
                 and isinstance(node.value, str)
@@ -85,6 +89,11 @@ def requested_classes() -> dict[str, str]:
             for string in strings:
                 for token in whole_tokens(string):
                     found.setdefault(token, f"{path.name}:{string.lineno}")
+    for component in sorted((UI / "components").glob("*.js")):  # static class="..." in Vue templates
+        for number, line in enumerate(component.read_text().splitlines(), 1):
+            for value in re.findall(r'(?<![:\w-])class="([^"]*)"', line):
+                for token in value.split():
+                    found.setdefault(token, f"{component.name}:{number}")
     for color in [
         *FLAG_COLORS.values(),
         *STATUS_COLORS.values(),
@@ -109,9 +118,17 @@ def test_the_check_sees_the_classes_it_should() -> None:
     """The collector finds classes written in each way the pages write them, and the CSS reader reads
     escaped names and rules nested in @layer."""
     requested = requested_classes()
-    assert {"hf-card", "gap-1", "min-w-[180px]", "hf-attention", "q-badge", "text-red-7", "bg-pink-7"} <= set(
-        requested
-    )
+    assert {
+        "hf-card",
+        "gap-1",
+        "min-w-[180px]",
+        "hf-attention",
+        "q-badge",
+        "text-red-7",
+        "bg-pink-7",
+        "hf-where",
+        "hf-status-badge",
+    } <= set(requested)
     assert not any("{" in name or "}" in name for name in requested)
     console = defined_classes((STATIC / "console.css").read_text())
     assert {"min-w-[180px]", "gap-2", "hf-card", "hf-attention", "hf-chat"} <= console
