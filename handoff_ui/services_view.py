@@ -11,9 +11,9 @@ from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import Cell, ConversationCard
 from handoff_ui.words import MODE_WORDS
 
-# Cards rendered per service before "Show more" (four rows of four in a 1400x900 window). Building a card is
-# most of a page's build (~3 ms each, NiceGUI's per-element work): /handoff with 10,000 live conversations was
-# answered in 170-410 ms with 30 per service, 80-140 ms with 12-16 (measured).
+# Cards rendered per service before "Show more" (four rows of four in a 1400x900 window). Building a card was
+# most of a page's build (~3 ms each as ten elements, NiceGUI's per-element work; four elements now): /handoff
+# with 10,000 live conversations was answered in 170-410 ms with 30 per service, 80-140 ms with 12-16.
 PAGE_SIZE = 16
 
 
