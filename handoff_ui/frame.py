@@ -3,6 +3,7 @@ account, plus the attention toasts and sound. Built once per page, so its subscr
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from handoff_ui.session import sign_out
 from handoff_ui.words import FLAG_WORDS
 
 PAGES = (("/handoff", "Human Handoff"), ("/help", "Help"))
+SOUND_STATE_SECONDS = 5.0  # how long a page that just connected has to tell its sound setting
 
 
 def console_frame(
@@ -86,8 +88,12 @@ async def _toggle_sound(button: ui.button) -> None:
 
 
 async def _show_sound_state(button: ui.button) -> None:
-    enabled = await ui.run_javascript("return window.handoffSound.enabled()")
-    _draw_sound(button, bool(enabled))
+    """Draw the toggle as this browser last left it. A tab closed right after it connected never answers:
+    the toggle keeps its first drawing (sound on), and that is no error (NiceGUI's 1 s default logged one
+    for every such tab, and a busy browser opening many tabs at once can take longer than that)."""
+    with contextlib.suppress(TimeoutError):
+        enabled = await ui.run_javascript("return window.handoffSound.enabled()", timeout=SOUND_STATE_SECONDS)
+        _draw_sound(button, bool(enabled))
 
 
 def _draw_sound(button: ui.button, enabled: bool) -> None:

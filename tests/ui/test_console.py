@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from handoff.core import Core
 from handoff.events import ConversationUpdated
+from handoff_ui import frame
 from handoff_ui.cards import ConversationCard
 from handoff_ui.live import Live
 from handoff_ui.services_view import PAGE_SIZE
@@ -294,3 +297,31 @@ async def test_the_open_panel_follows_a_mode_change(user: User, console: tuple[C
     await user.should_see("AI Only: agents cannot take over conversations of this service.")
     (button,) = [b for b in user.find(kind=ui.button).elements if b.text == "Take Over Conversation"]
     assert not button.enabled
+
+
+def sound_toggle(user: User) -> ui.button:
+    buttons = user.find(kind=ui.button).elements
+    (toggle,) = [button for button in buttons if button.props.get("data-testid") == "sound-toggle"]
+    return toggle
+
+
+async def test_the_sound_toggle_shows_what_this_browser_chose(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    user.javascript_rules[re.compile(r".*handoffSound\.enabled\(\)")] = lambda _: False
+    await log_in(user, core)
+    toggle = sound_toggle(user)
+    await until(lambda: toggle.props.get("data-enabled") == "false")
+    assert toggle.props["aria-label"] == "Sound off"
+
+
+async def test_a_tab_that_never_tells_its_sound_setting_keeps_the_toggle_on(
+    user: User, console: tuple[Core, Live], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tab closed right after connecting never answers: no error, the toggle stays as first drawn."""
+    core, _ = console
+    await log_in(user, core)  # no rule: this page never answers JavaScript
+    toggle = sound_toggle(user)
+    monkeypatch.setattr(frame, "SOUND_STATE_SECONDS", 0.05)
+    with user:
+        await frame._show_sound_state(toggle)
+    assert toggle.props["data-enabled"] == "true"
