@@ -31,8 +31,8 @@ def badge_classes(color: str, *, outline: bool = False) -> str:
 
 def badge(text: str = "", *, color: str, outline: bool = False) -> ui.label:
     """What ui.badge draws (Quasar's badge classes and role), on a plain element instead of a QBadge
-    component. Every card update re-renders the card's children in the browser, and a component child costs
-    a component update each time, on every console page (measured in bench/, issue 6)."""
+    component (a component per badge cost every console page a component update each time; issue 6). The
+    panel's badges; a card's face draws the same classes in card_face.js."""
     return ui.label(text).classes(badge_classes(color, outline=outline)).props("role=status")
 
 
