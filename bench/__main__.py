@@ -32,14 +32,18 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for k in ks:
-            floor = latency.summary(latency.floor_latency(browser, k, args.rounds))
+            floor = latency.summary(latency.floor_latency(browser, k, args.rounds), k)
             lat[f"floor_k{k}"] = floor
-            print(f"latency floor, K={k}: p50 {floor['p50_ms']} ms, p95 {floor['p95_ms']} ms", flush=True)
+            print(
+                f"latency floor, K={k}: p50 {floor['p50_ms']} ms, p95 {floor['p95_ms']} ms, "
+                f"slowest whole round {floor['slowest_round_ms']} ms",
+                flush=True,
+            )
         for conversations in (300, 1000):
             with seeded_server(conversations) as (server, watched):
                 for k in ks:
                     ours = latency.summary(
-                        latency.handoff_latency(browser, server.url, watched, k, args.rounds)
+                        latency.handoff_latency(browser, server.url, watched, k, args.rounds), k
                     )
                     floor = lat[f"floor_k{k}"]
                     assert isinstance(floor, dict)
@@ -48,7 +52,8 @@ def main() -> None:
                     lat[f"handoff_{conversations}_k{k}"] = ours
                     print(
                         f"latency Handoff, {conversations} conversations, K={k}: p50 {ours['p50_ms']} ms "
-                        f"({ours['p50_vs_floor']}x floor), p95 {ours['p95_ms']} ms ({ours['p95_vs_floor']}x)",
+                        f"({ours['p50_vs_floor']}x floor), p95 {ours['p95_ms']} ms ({ours['p95_vs_floor']}x),"
+                        f" slowest whole round {ours['slowest_round_ms']} ms",
                         flush=True,
                     )
         browser.close()
