@@ -15,7 +15,7 @@ from handoff_ui.session import sign_out
 from handoff_ui.words import FLAG_WORDS
 
 PAGES = (("/handoff", "Human Handoff"), ("/help", "Help"))
-SOUND_STATE_SECONDS = 5.0  # how long a page that just connected has to tell its sound setting
+SOUND_STATE_SECONDS = 5.0  # how long a page has to tell its sound setting (on connecting, on a toggle)
 
 
 def console_frame(
@@ -83,16 +83,20 @@ def _notify(raised: AttentionRaised) -> None:
 
 
 async def _toggle_sound(button: ui.button) -> None:
-    enabled = await ui.run_javascript("return window.handoffSound.toggle()")
-    _draw_sound(button, bool(enabled))
+    await _ask_sound(button, "toggle")
 
 
 async def _show_sound_state(button: ui.button) -> None:
-    """Draw the toggle as this browser last left it. A tab closed right after it connected never answers:
-    the toggle keeps its first drawing (sound on), and that is no error (NiceGUI's 1 s default logged one
-    for every such tab, and a busy browser opening many tabs at once can take longer than that)."""
+    """Draw the toggle as this browser last left it (asked once the page connects)."""
+    await _ask_sound(button, "enabled")
+
+
+async def _ask_sound(button: ui.button, call: str) -> None:
+    """Ask the browser for its sound setting (`enabled` or `toggle`) and draw the answer. A tab closed right
+    after it connected never answers: the toggle keeps its drawing, and that is no error (NiceGUI's 1 s
+    default logged one for every such tab, and a busy browser opening many tabs can take longer than that)."""
     with contextlib.suppress(TimeoutError):
-        enabled = await ui.run_javascript("return window.handoffSound.enabled()", timeout=SOUND_STATE_SECONDS)
+        enabled = await ui.run_javascript(f"return window.handoffSound.{call}()", timeout=SOUND_STATE_SECONDS)
         _draw_sound(button, bool(enabled))
 
 
