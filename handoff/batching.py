@@ -3,6 +3,9 @@
 One request alone is written at once (no added wait). Under load, the requests that queued behind a running
 write share the next transaction: one BEGIN, one lock, one commit (one disk flush) for all of them, and each
 statement covers the whole batch. Nobody's request is answered before the transaction holding it committed.
+
+A writer may answer in two steps: write the batch (visible), then return an acknowledgement still to be
+awaited (the disk flush, after which it answers). The next batch is written while that one is acknowledged.
 """
 
 from __future__ import annotations
@@ -35,13 +38,14 @@ class Pending(Generic[T, R]):
             self.future.set_result(outcome)
 
 
-BatchWriter = Callable[[list[Pending[T, R]]], Awaitable[None]]
+BatchWriter = Callable[[list[Pending[T, R]]], Awaitable[Awaitable[None] | None]]
 
 
 class GroupCommit(Generic[T, R]):
     """Feeds submitted items to `write` in batches of at most `max_batch`, one batch at a time.
 
-    `write` must resolve every Pending it is given; an exception it raises is given to every Pending it left
+    `write` must resolve every Pending it is given, itself or through the acknowledgement it returns (which
+    runs while the next batch is written); an exception either raises is given to every Pending left
     unresolved.
     """
 
@@ -50,6 +54,7 @@ class GroupCommit(Generic[T, R]):
         self._max_batch = max_batch
         self._queue: list[Pending[T, R]] = []
         self._runner: asyncio.Task[None] | None = None
+        self._acknowledging: set[asyncio.Task[None]] = set()
         self.batches_written = 0  # for benchmarks and tests: how many transactions carried the items
 
     async def submit(self, item: T) -> R:
@@ -68,16 +73,41 @@ class GroupCommit(Generic[T, R]):
                 if not batch:
                     continue
                 try:
-                    await self._write(batch)
+                    acknowledgement = await self._write(batch)
                 except Exception as error:
                     for pending in batch:
                         pending.resolve(error)
                 else:
-                    if any(not pending.future.done() for pending in batch):
-                        log.error("a batch writer left a request unanswered")
+                    if acknowledgement is None:
+                        _check_answered(batch)
+                    else:
+                        task = asyncio.create_task(_acknowledge(batch, acknowledgement))
+                        self._acknowledging.add(task)
+                        task.add_done_callback(self._acknowledging.discard)
+                batch = []  # answered, or in its acknowledgement's hands
                 self.batches_written += 1
         finally:
             self._runner = None
-            for pending in batch + self._queue:  # cancelled (shutdown) or a writer that forgot some
+            for pending in batch + self._queue:  # cancelled (shutdown)
                 pending.resolve(RuntimeError("the message was not stored: the writer stopped"))
             self._queue.clear()
+
+
+async def _acknowledge(batch: list[Pending[T, R]], acknowledgement: Awaitable[None]) -> None:
+    try:
+        await acknowledgement
+    except Exception as error:
+        for pending in batch:
+            pending.resolve(error)
+    else:
+        _check_answered(batch)
+    finally:  # cancelled (shutdown)
+        for pending in batch:
+            pending.resolve(RuntimeError("the message was not acknowledged: the writer stopped"))
+
+
+def _check_answered(batch: list[Pending[T, R]]) -> None:
+    if any(not pending.future.done() for pending in batch):
+        log.error("a batch writer left a request unanswered")
+        for pending in batch:
+            pending.resolve(RuntimeError("the message was not answered"))

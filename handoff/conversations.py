@@ -7,7 +7,7 @@ import hmac
 import secrets
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -194,9 +194,16 @@ class Conversations:
                 raise
             return AddedMessage(existing, created=False)
 
-    async def _write_customer_messages(self, batch: list[Pending[_CustomerMessage, AddedMessage]]) -> None:
+    async def _write_customer_messages(
+        self, batch: list[Pending[_CustomerMessage, AddedMessage]]
+    ) -> Awaitable[None]:
         """One transaction for the batch; if it fails as a whole, each message is tried on its own, so one
-        bad message never fails the others."""
+        bad message never fails the others.
+
+        The events go out as soon as the transaction is visible: consoles show a message without waiting
+        for the disk. The senders are answered by the returned acknowledgement, once it is on disk.
+        """
+        answers: list[tuple[Pending[_CustomerMessage, AddedMessage], AddedMessage | Exception]] = []
         try:
             stored = await self._store_customer_messages([pending.item for pending in batch])
         except Exception:
@@ -209,10 +216,18 @@ class Conversations:
                     pending.resolve(error)
                 else:
                     await self._publish(events)
-                    pending.resolve(outcome)
-            return
-        for pending, (outcome, events) in zip(batch, stored, strict=True):
-            await self._publish(events)
+                    answers.append((pending, outcome))
+        else:
+            for pending, (outcome, events) in zip(batch, stored, strict=True):
+                await self._publish(events)
+                answers.append((pending, outcome))
+        return self._answer_when_durable(answers)
+
+    async def _answer_when_durable(
+        self, answers: list[tuple[Pending[_CustomerMessage, AddedMessage], AddedMessage | Exception]]
+    ) -> None:
+        await self._db.flushed()
+        for pending, outcome in answers:
             pending.resolve(outcome)
 
     async def _store_customer_messages(
@@ -224,7 +239,7 @@ class Conversations:
         this is the path every customer message takes, and an async block would cross to the database's
         thread and back for each of its statements.
         """
-        return await self._db.run_write(self._store_in_transaction, items)
+        return await self._db.run_visible_write(self._store_in_transaction, items)
 
     def _store_in_transaction(
         self, session: Session, items: list[_CustomerMessage]

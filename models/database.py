@@ -9,6 +9,11 @@ Session (`run_write()`). On SQLite the function runs whole on a writer thread, w
 event loop hands over the transaction once and gets its result once, where an async block goes to the
 database thread and back for every statement (BEGIN, each SELECT, UPDATE and INSERT, COMMIT). The hot path,
 customer messages, is written that way. On PostgreSQL the same function runs through the async session.
+
+Durability: `write()` and `run_write()` return once the transaction is on disk. On SQLite with the default
+`FULL`, the disk flush is made after the commit, shared by the commits made meanwhile (models/flush.py);
+`run_visible_write()` returns as soon as its commit is visible, for callers that show the change first and
+acknowledge it after `flushed()`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from models import sqlite_driver
+from models.flush import Flusher, WalFile
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 P = ParamSpec("P")
@@ -42,6 +48,14 @@ class Database:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self._synchronous = sqlite_synchronous
+        # FULL on a SQLite file: commits are made visible with NORMAL and made durable by the flusher.
+        self._flusher: Flusher | None = None
+        self._wal: WalFile | None = None
+        database = make_url(url).database
+        if self.is_sqlite and sqlite_synchronous.upper() == "FULL" and database and database != ":memory:":
+            self._wal = WalFile(Path(database).absolute())
+            self._flusher = Flusher(self._wal.sync)
+            self._synchronous = "NORMAL"
         self.write_engine = self._engine(immediate=True)
         self.read_engine = self._engine(immediate=False) if self.is_sqlite else self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -95,18 +109,35 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: committed when the block ends, rolled back when it raises."""
+        """A write transaction: committed when the block ends (and on disk when it is left), rolled back
+        when it raises."""
         async with self._write_turn, self._writer() as session, session.begin():
             yield session
+        await self.flushed()  # after the writer's turn: the next writer goes on while the disk flushes
+
+    async def flushed(self) -> None:
+        """Return once every transaction committed before this call is on disk."""
+        if self._flusher is not None:
+            await self._flusher.flushed()
 
     async def run_write(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """`work(session, ...)` as one write transaction: committed when it returns, rolled back if it raises.
+        """`work(session, ...)` as one write transaction: committed and on disk when it returns, rolled back
+        if it raises.
 
         `work` is plain code (no awaits) and must not touch the event loop's objects: on SQLite it runs on the
         writer thread. What it returns should be plain values (views), read before the commit.
         """
+        result = await self.run_visible_write(work, *args, **kwargs)
+        await self.flushed()
+        return result
+
+    async def run_visible_write(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`run_write`, returning as soon as the commit is visible to others, maybe before it is on disk:
+        await `flushed()` before acknowledging anything it wrote."""
         engine = self._thread_engine
         if engine is None:
             async with self.write() as session:
@@ -136,8 +167,12 @@ class Database:
         """Bring the schema to the newest revision (run at every start)."""
         async with self.write_engine.begin() as connection:
             await connection.run_sync(_upgrade)
+        await self.flushed()
 
     async def dispose(self) -> None:
+        if self._flusher is not None and self._wal is not None:
+            await self._flusher.close()
+            self._wal.close()
         if self._thread is not None and self._thread_engine is not None:
             thread, self._thread = self._thread, None
             await asyncio.get_running_loop().run_in_executor(thread, self._thread_engine.dispose)

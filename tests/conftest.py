@@ -42,7 +42,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 async def settings(tmp_path: Path, backend: str) -> AsyncIterator[Settings]:
     if backend == "sqlite":
         yield Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}", sqlite_synchronous="NORMAL"
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}",
+            sqlite_synchronous="FULL",  # as users run it: every write waits for its flush
         )
         return
     async with scratch_postgres_database() as url:
