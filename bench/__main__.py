@@ -2,7 +2,8 @@
 
 1. Latency: a customer message posted through the API until its card changes in each of K console pages,
    p50/p95 for K = 10 and 25 with 300 and 1,000 live conversations; the floor with the same K.
-2. Ingest: customer messages acknowledged per second (8 clients) against the floor's POSTs per second.
+2. Ingest: customer messages acknowledged per second (8 clients) against the floor's POSTs per second,
+   three runs of each in turn.
 3. Scale: time until /handoff is ready and server memory per page with 1,000 and 10,000 conversations.
 
 Prints figures as it goes and ends with one JSON line.
@@ -59,13 +60,8 @@ def main() -> None:
         browser.close()
     result["latency"] = lat
 
-    ours, base = ingest.handoff(8, 2000), ingest.floor(8, 2000)
-    ratio = round(ours["per_second"] / base["per_second"], 3)
-    result["ingest"] = {"handoff": ours, "floor": base, "ratio": ratio}
-    print(
-        f"ingest, 8 clients: Handoff {ours['per_second']}/s, floor {base['per_second']}/s, ratio {ratio}",
-        flush=True,
-    )
+    result["ingest"] = figures = ingest.paired(8, 2000)
+    print(ingest.describe(8, figures), flush=True)
 
     scale = {}
     for conversations in (1000, 10_000):
