@@ -200,8 +200,9 @@ class Conversations:
         """One transaction for the batch; if it fails as a whole, each message is tried on its own, so one
         bad message never fails the others.
 
-        The events go out as soon as the transaction is visible: consoles show a message without waiting
-        for the disk. The senders are answered by the returned acknowledgement, once it is on disk.
+        The events go out as soon as the transaction is visible (and those of any write committed before
+        it have gone out): consoles show a message without waiting for the disk. The senders are answered
+        by the returned acknowledgement, once it is on disk.
         """
         answers: list[tuple[Pending[_CustomerMessage, AddedMessage], AddedMessage | Exception]] = []
         try:

@@ -50,6 +50,7 @@ class Database:
         self._synchronous = sqlite_synchronous
         # FULL on a SQLite file: commits are made visible with NORMAL and made durable by the flusher.
         self._flusher: Flusher | None = None
+        self._settling = 0  # writes committed and waiting for their flush before they return
         self._wal: WalFile | None = None
         database = make_url(url).database
         if self.is_sqlite and sqlite_synchronous.upper() == "FULL" and database and database != ":memory:":
@@ -113,12 +114,22 @@ class Database:
         when it raises."""
         async with self._write_turn, self._writer() as session, session.begin():
             yield session
-        await self.flushed()  # after the writer's turn: the next writer goes on while the disk flushes
+        await self._acknowledged()  # after the writer's turn: the next writer goes on while the disk flushes
 
     async def flushed(self) -> None:
         """Return once every transaction committed before this call is on disk."""
         if self._flusher is not None:
             await self._flusher.flushed()
+
+    async def _acknowledged(self) -> None:
+        """A committed write waits for its flush before it returns to its caller (who then publishes its
+        events). Counted from the end of its writer's turn, with no await between: a visible write that
+        commits later sees it (run_visible_write)."""
+        self._settling += 1
+        try:
+            await self.flushed()
+        finally:
+            self._settling -= 1
 
     async def run_write(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
@@ -129,18 +140,30 @@ class Database:
         `work` is plain code (no awaits) and must not touch the event loop's objects: on SQLite it runs on the
         writer thread. What it returns should be plain values (views), read before the commit.
         """
-        result = await self.run_visible_write(work, *args, **kwargs)
-        await self.flushed()
+        result = await self._commit(work, *args, **kwargs)
+        await self._acknowledged()
         return result
 
     async def run_visible_write(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """`run_write`, returning as soon as the commit is visible to others, maybe before it is on disk:
-        await `flushed()` before acknowledging anything it wrote."""
+        await `flushed()` before acknowledging anything it wrote.
+
+        Events go out in the order of the commits: a write committed before this one and still waiting for
+        its flush publishes its events when it returns, so this one then waits for the flush too, and its
+        caller publishes after."""
+        result = await self._commit(work, *args, **kwargs)
+        if self._settling:
+            await self.flushed()
+        return result
+
+    async def _commit(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         engine = self._thread_engine
-        if engine is None:
-            async with self.write() as session:
+        if engine is None:  # PostgreSQL: committed is durable
+            async with self._write_turn, self._writer() as session, session.begin():
                 return await session.run_sync(work, *args, **kwargs)
 
         def transaction() -> T:

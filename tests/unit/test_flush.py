@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sized
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from handoff.batching import GroupCommit, Pending
 from handoff.core import Core
-from handoff.events import MessageAdded
+from handoff.events import ConversationUpdated, MessageAdded
 from handoff.settings import Settings
 from models import flush
 from models.database import Database
@@ -50,6 +50,15 @@ async def settle() -> None:
     """Let every task that can run do so (no timed wait): a few turns of the loop."""
     for _ in range(5):
         await asyncio.sleep(0)
+
+
+async def committed(rows: Callable[[], Awaitable[Sized]], count: int) -> None:
+    """Wait until a read finds `count` rows: a commit made on the writer thread (polled, for 30 s at most)."""
+    for _ in range(3000):
+        if len(await rows()) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {count} rows after 30 s")
 
 
 # -- the flusher --------------------------------------------------------------------------------------------
@@ -179,10 +188,8 @@ async def test_a_write_is_visible_at_once_and_returns_only_once_flushed(db: Data
             await session.execute(text("INSERT INTO t (name) VALUES ('b')"))
 
     blocked = asyncio.create_task(block())
-    async with asyncio.timeout(30):
-        while await names(db) != ["a", "b"]:  # the writer's turn is not held during the flush: "b" commits
-            assert not blocked.done()
-            await asyncio.sleep(0.01)  # polling for the commit
+    await committed(lambda: names(db), 2)  # the writer's turn is not held during the flush: "b" commits
+    assert await names(db) == ["a", "b"]
     disk.release.release()
     assert await function == "a"
     await disk.flush_started()  # "b" committed after flush 1 began: it needs flush 2
@@ -239,6 +246,30 @@ async def test_consoles_see_a_message_before_the_flush_and_its_sender_after(
     assert not sent.done()  # the sender is not answered before it is on disk
     disk.release.release()
     assert (await sent).created
+
+
+async def test_events_go_out_in_the_order_of_the_commits(core: tuple[Core, str], disk: Disk) -> None:
+    """A write committed earlier publishes after its flush; a customer message committed after it waits, so
+    the consoles never end on the earlier (older) snapshot of the card."""
+    server, conversation = core
+    cards: list[ConversationUpdated] = []
+    server.bus.subscribe(ConversationUpdated, cards.append)
+    asked = asyncio.create_task(server.conversations.request_human(conversation_id=conversation))
+    await disk.flush_started()  # the request is committed; its flush runs
+    sent = asyncio.create_task(
+        server.conversations.add_customer_message(conversation_id=conversation, text="Hello?")
+    )
+    await committed(lambda: server.conversations.messages(conversation), 2)
+    await settle()
+    assert cards == []  # the message does not overtake the request committed before it
+    disk.release.release()
+    await asyncio.wait_for(asyncio.shield(asked), 30)
+    await disk.flush_started()  # the flush the message waited for, before its events went out
+    disk.release.release()
+    await disk.flush_started()  # the one its sender's answer waits for (one more, in this rare case)
+    disk.release.release()
+    await sent
+    assert [(c.after.message_count, c.after.needs_attention) for c in cards] == [(1, True), (2, True)]
 
 
 async def test_a_failed_flush_is_never_an_acknowledgement(core: tuple[Core, str], disk: Disk) -> None:
