@@ -41,10 +41,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def settings(tmp_path: Path, backend: str) -> AsyncIterator[Settings]:
     if backend == "sqlite":
-        yield Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}",
-            sqlite_synchronous="FULL",  # as users run it: every write waits for its flush
-        )
+        # synchronous FULL, the default, as users run it: every write waits for its flush
+        yield Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}")
         return
     async with scratch_postgres_database() as url:
         yield Settings(database_url=url)

@@ -203,7 +203,7 @@ async def test_each_sqlite_connection_commits_without_its_own_flush(db: Database
         assert await session.scalar(text("PRAGMA synchronous")) == 1  # NORMAL: the flusher makes it FULL
 
 
-async def test_synchronous_normal_and_postgres_never_wait_for_a_flush(tmp_path: Path, disk: Disk) -> None:
+async def test_synchronous_normal_never_waits_for_a_flush(tmp_path: Path, disk: Disk) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", sqlite_synchronous="NORMAL")
     async with database.write() as session:
         await session.execute(text("CREATE TABLE t (name TEXT)"))
