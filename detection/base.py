@@ -26,6 +26,7 @@ class Finding:
     kind: str
     reason: str
     score: float | None = None
+    rule: str = ""  # which rule or signals made the detector fire (`python -m detection.evaluate --explain`)
 
 
 class Detector(Protocol):

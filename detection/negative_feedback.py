@@ -1,10 +1,22 @@
-"""Negative Feedback: the customer turned negative, by VADER made fit for customer service.
+"""Negative Feedback: the customer is unhappy with us, not merely describing a problem.
 
-VADER (a lexicon and rules built for social media) misses much of how unhappy customers write: waiting,
-being on hold, delays and cancellations carry no sentiment in its lexicon, "joke" is positive, and the
-polite or sarcastic "thanks" at the end of a complaint outweighs it. We add a customer-service lexicon,
-phrase rules for complaint patterns (durations, "still waiting", "no one answers", "thanks for nothing"),
-and the conversation's trend: two negative-leaning messages in a row fire at half the threshold.
+A support inbox is full of negative words that are no complaint: "my screen is cracked, can I get it
+repaired?" asks for service. So the score is built from separate signals, each named (the finding's
+`rule` lists the ones that counted, for `python -m detection.evaluate --explain`):
+
+- affect: VADER's compound score (a lexicon and rules built for social media: the user's choice), with a
+  customer-service lexicon added and the words of problem reports (broken, error, cancel, refund...) taken
+  out of it, so that it measures feeling, not topic;
+- complaint patterns that VADER misses: waiting and repetition ("still", "third time", "2 hours on hold"),
+  nobody answering, broken promises, being fed up, insults aimed at the company ("bunch of amateurs"), churn
+  and escalation threats ("never ordering again", "chargeback"), shouting in capitals, angry emoji;
+- sarcasm: praise around a failure ("oh perfect, broken again", "thanks for losing my parcel"), which VADER
+  reads as praise, turns its positive score into a negative one;
+- the problem itself (the words taken out of VADER, failures such as "doesn't work"): it counts in full when
+  the message also complains, a little when it is a bare report, and not at all when the customer is asking
+  how to get it solved ("how do I", "can I", "could you"): a problem report is not a complaint;
+- the trend: two negative-leaning messages in a row fire at half the threshold.
+
 The threshold can differ per service (`MessageContext.negative_threshold`).
 """
 
@@ -16,232 +28,78 @@ from dataclasses import dataclass
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from detection.base import Finding, MessageContext, Role
+from detection.complaints import (
+    ANGRY_EMOJI,
+    ANGRY_EMOJI_WEIGHT,
+    ASKS_FOR_SERVICE,
+    CHAT_WORD,
+    CHAT_WORDS,
+    CUSTOMER_SERVICE_LEXICON,
+    FAILURE,
+    FAILURE_WEIGHT,
+    FAILURES,
+    NEGATION,
+    NEGATION_WEIGHTS,
+    NO_PROBLEM,
+    NOT_AT_THE_END,
+    OPENING_PRAISE,
+    PHRASES,
+    PROBLEM_CAP,
+    PROBLEM_WORDS,
+    QUOTED_CLAIM,
+    SARCASM,
+    SHORT_SARCASM_WORDS,
+    SHOUTED_DEMAND,
+    SHOUTING_WEIGHT,
+    SINCERE,
+    TOKEN,
+)
 from detection.text import APOSTROPHES
 
 DEFAULT_THRESHOLD = -0.2
+# How much the problem's words count: in a complaint, in a bare report ("the link in your email is
+# broken"); in a request for service they do not count, and its other negative signals count this share.
+COMPLAINED_SHARE = 0.5
+BARE_REPORT_SHARE = 0.2
+REQUEST_SHARE = 0.4
+# Above this VADER score shouting is joy ("BEST DAY EVER!!!"), and a problem mentioned is no report
+# ("thanks for sorting out the delay").
+HAPPY = 0.2
+# Feeling this strong (VADER without the problem words) is a complaint by itself.
+STRONG_AFFECT = -0.5
+LETTER_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+# "No" answering the assistant's question ("no thanks", "no, that's all") is not a feeling.
+ANSWERING_NO = re.compile(r"^(?:no+|nope|nah)\b[\s,.!]*", re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r"[,;.!?]+\s|\s(?:but|and|so)\s")
+MENTION_OR_LINK = re.compile(r"@\w+|https?://\S+|www\.\S+")
 
 
 @dataclass(frozen=True, slots=True)
-class Phrase:
-    """A complaint pattern and its weight; it is tried only when one of its anchor words is in the text."""
+class Score:
+    """A message's score and the signals it is made of (name, contribution), strongest first."""
 
-    anchors: frozenset[str]
-    pattern: re.Pattern[str]
-    weight: float
+    value: float
+    signals: tuple[tuple[str, float], ...]
+
+    @property
+    def rule(self) -> str:
+        return ", ".join(f"{name} {weight:+.2f}" for name, weight in self.signals) or "no signal"
 
 
-TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|[?!#]")
-DURATION = (
-    r"(?:\d+\s*\+?\s*|an?\s+|one\s+|two\s+|three\s+|four\s+|five\s+|several\s+|many\s+|"
-    r"half\s+an?\s+)(?:hours?|hrs?|h|mins?|minutes|days|weeks|months|times|calls)\b"
-)
+def _shouting(text: str) -> bool:
+    """Most of a message of several words in capitals ("WHERE IS MY ORDER"), not one acronym."""
+    words = LETTER_WORD.findall(text)
+    capitals = [word for word in words if word.isupper()]
+    long_capitals = [word for word in capitals if len(word) >= 4]  # not airport codes or acronyms
+    return len(long_capitals) >= 2 and len(capitals) >= 0.6 * len(words)
 
-CUSTOMER_SERVICE_LEXICON = {
-    "waiting": -1.2,
-    "waited": -1.2,
-    "stranded": -2.0,
-    "stuck": -1.8,
-    "delayed": -1.8,
-    "delay": -1.6,
-    "delays": -1.6,
-    "cancelled": -1.8,
-    "canceled": -1.8,
-    "cancellation": -1.0,
-    "joke": -1.5,
-    "useless": -2.5,
-    "ridiculous": -2.2,
-    "unhelpful": -2.0,
-    "clueless": -1.8,
-    "overbooked": -1.5,
-    "misplaced": -1.5,
-    "missing": -1.2,
-    "late": -1.0,
-    "refund": -0.6,
-    "rebook": -0.6,
-    "rebooked": -0.6,
-    "unacceptable": -2.5,
-    "worst": -3.1,
-    "incompetent": -2.5,
-    "rude": -2.3,
-    "hung": -1.0,
-    "lied": -2.0,
-    "lies": -1.8,
-    "scam": -2.5,
-    "rip": -0.8,
-    "ripoff": -2.2,
-    "nightmare": -2.4,
-    "disgrace": -2.4,
-    "disgraceful": -2.4,
-    "shameful": -2.2,
-    "smh": -1.8,
-    "ugh": -2.0,
-    "wtf": -2.8,
-    "fml": -2.4,
-    "thanks": 1.2,
-    "thank": 1.0,
-    # words of asking for service, positive in VADER, carry no feeling in a support chat
-    "help": 0.0,
-    "please": 0.0,
-    "care": 0.0,
-    "hope": 0.0,
-    "hoped": 0.0,
-    "hoping": 0.0,
-    "resolve": 0.0,
-    "sure": 0.0,
-    "want": 0.0,
-    "free": 0.0,
-    "yes": 0.3,
-    "united": 0.0,
-    "priority": 0.0,
-    "fix": -0.8,
-    "apology": -0.6,
-    "money": -0.4,
-    "claim": -0.4,
-    "customers": -0.4,
-}
-PHRASES: list[Phrase] = [
-    Phrase(
-        frozenset(["still", "been", "keep", "kept"]),
-        re.compile(
-            r"\b(?:still|been|keep|kept)\s+(?:waiting|on hold|holding|stuck|no\b|not\b|haven't|hasn't|"
-            r"nothing|trying|calling)"
-        ),
-        -0.4,
-    ),
-    Phrase(
-        frozenset(["hold", "hung", "hang"]),
-        re.compile(r"\bon hold\b|\bhung up\b|\bhang up\b|\bhold music\b"),
-        -0.4,
-    ),
-    Phrase(
-        frozenset(
-            [
-                "hour",
-                "hours",
-                "hr",
-                "hrs",
-                "h",
-                "min",
-                "mins",
-                "minutes",
-                "days",
-                "weeks",
-                "months",
-                "times",
-                "calls",
-            ]
-        ),
-        re.compile(
-            rf"\b(?:for|over|after|almost|nearly|than|another|past|last|waited|waiting|wasted|spent|been|took|"
-            rf"takes|already|still) (?:about |around |like |at least )?{DURATION}|{DURATION} (?:late|delay|"
-            rf"delayed|wait|waiting|on hold|later|ago|now|already|and counting|of my life)\b"
-        ),
-        -0.3,
-    ),
-    Phrase(
-        frozenset(["again", "twice", "time"]),
-        re.compile(r"\b(?:again|twice|(?:third|3rd|second|2nd|fourth|4th) time|every time|yet again)\b"),
-        -0.2,
-    ),
-    Phrase(
-        frozenset(["no", "nobody", "noone"]),
-        re.compile(
-            r"\b(?:no one|nobody|noone|no response|no reply|no answer|no help|no call|no update|no info|"
-            r"no way|no explanation|no apology|no compensation)\b"
-        ),
-        -0.4,
-    ),
-    Phrase(
-        frozenset(["thanks", "thank", "thx"]),
-        re.compile(
-            r"\b(?:thanks|thank you|thx) for (?:nothing|the delay|making|ruining|losing|wasting|"
-            r"the runaround|leaving|cancell?ing|ignoring)"
-        ),
-        -0.9,
-    ),
-    Phrase(
-        frozenset(["joke"]),
-        re.compile(r"\b(?:what a|is a|such a|total|complete|absolute|a bad) joke\b"),
-        -0.9,
-    ),
-    Phrase(
-        frozenset(
-            ["not", "never", "cannot", "doesn't", "didn't", "won't", "can't", "couldn't", "isn't", "wasn't"]
-        ),
-        re.compile(
-            r"\b(?:doesn't|does not|didn't|did not|won't|will not|can't|cannot|couldn't|isn't|is not|wasn't|"
-            r"not|never) (?:work|working|load|loading|help|helping|answer|answered|respond|responded|arrive|"
-            r"arrived|received|get through|care|fix|fixed|happy|acceptable|ok|okay|good enough)\b"
-        ),
-        -0.5,
-    ),
-    Phrase(
-        frozenset(["why", "come"]),
-        re.compile(
-            r"(?:^|[.!?] )(?:why|how come) (?:is|are|do|does|did|can't|won't|would|should|has|have|was|were|"
-            r"am|the|my|your|no)\b"
-        ),
-        -0.3,
-    ),
-    Phrase(
-        frozenset(["where", "where's", "wheres"]), re.compile(r"\b(?:where is|where's|wheres) my\b"), -0.15
-    ),
-    Phrase(
-        frozenset(["waste", "wasted", "wasting"]),
-        re.compile(r"\b(?:waste|wasted|wasting) (?:of )?(?:my |our |your )?(?:time|money|day|life)"),
-        -0.6,
-    ),
-    Phrase(
-        frozenset(["never", "not"]),
-        re.compile(r"\b(?:never|not) (?:again|flying|using|buying|ordering|recommend)"),
-        -0.6,
-    ),
-    Phrase(
-        frozenset(["would", "it'd"]),
-        re.compile(
-            r"\b(?:would|it'd) (?:be|have been) (?:nice|great|super|lovely|good|helpful|awesome) (?:if|to)\b|"
-            r"\bwould (?:love|like) to (?:see|know why)\b"
-        ),
-        -0.6,
-    ),
-    Phrase(frozenset(["?", "!"]), re.compile(r"(?:^|\s)really\s*\?|\?\s*!|!\s*\?|\?{2,}"), -0.3),
-    Phrase(
-        frozenset(["#"]),
-        re.compile(
-            r"#\w*(?:fail|suck|worst|bad|never|shame|lie|disappoint|angry|fml|hell|joke|ridiculous|"
-            r"unacceptable|terrible|awful|poor|epic)"
-        ),
-        -0.6,
-    ),
-    Phrase(
-        frozenset(["can't", "cannot", "couldn't", "unable", "trying", "tried", "try"]),
-        re.compile(
-            r"\b(?:can't|cannot|couldn't|unable to|trying to|tried to|try to) (?:get|book|reach|call|change|"
-            r"find|log|check|speak|talk|use|access|contact|rebook|cancel)\b"
-        ),
-        -0.3,
-    ),
-    Phrase(
-        frozenset(["not", "never", "haven't", "hasn't", "wasn't", "weren't"]),
-        re.compile(
-            r"\b(?:not|never|haven't|hasn't|wasn't|weren't) (?:been )?(?:a priority|resolved|reimbursed|"
-            r"refunded|delivered|returned|received|contacted|compensated|notified|informed|told)\b"
-        ),
-        -0.5,
-    ),
-    Phrase(frozenset(["down"]), re.compile(r"\b(?:is|was|are|still|been) down\b"), -0.4),
-    Phrase(
-        frozenset(["charged", "charging", "charge", "fee", "fees"]),
-        re.compile(r"\b(?:charged|charging|charge) (?:me|us|my|for)\b|\bfees?\b"),
-        -0.3,
-    ),
-]
-# A customer writing in negations is usually reporting something that went wrong.
-NEGATION = re.compile(r"\b(?:not|never|nothing|without|no|nobody|none)\b|n't\b")
-NEGATION_WEIGHT = -0.15
-# "No" answering the assistant's question ("no thanks", "no, that's all") is not a feeling.
-ANSWERING_NO = re.compile(r"^(?:no+|nope|nah)\b[\s,.!]*", re.IGNORECASE)
-MENTION_OR_LINK = re.compile(r"@\w+|https?://\S+|www\.\S+")
+
+def _problem(lowered: str, tokens: set[str]) -> float:
+    """How much of a problem the text reports: its problem words, a failure, negations (all <= 0)."""
+    problem = max(sum(weight for word, weight in PROBLEM_WORDS.items() if word in tokens), PROBLEM_CAP)
+    if FAILURES.search(lowered):
+        problem += FAILURE_WEIGHT
+    return problem + NEGATION_WEIGHTS[min(len(NEGATION.findall(lowered)), len(NEGATION_WEIGHTS) - 1)]
 
 
 class NegativeFeedback:
@@ -251,29 +109,105 @@ class NegativeFeedback:
     def __init__(self, default_threshold: float = DEFAULT_THRESHOLD) -> None:
         self._analyzer = SentimentIntensityAnalyzer()  # reads VADER's lexicon file: build once, at start-up
         self._analyzer.lexicon.update(CUSTOMER_SERVICE_LEXICON)
+        for word in PROBLEM_WORDS:
+            self._analyzer.lexicon.pop(word, None)
         self._default = default_threshold
 
     def score(self, text: str) -> float:
-        """VADER's compound score with the customer-service lexicon and phrase rules, in [-1, 1]."""
-        text = MENTION_OR_LINK.sub(" ", text.translate(APOSTROPHES)).strip()
-        scored = ANSWERING_NO.sub("", text).replace("#", " ")
-        compound: float = self._analyzer.polarity_scores(scored)["compound"] if scored else 0.0
-        lowered = text.lower()
+        """The message's score in [-1, 1]: at or below the threshold, the customer is unhappy with us."""
+        return self.explain(text).value
+
+    def explain(self, text: str) -> Score:
+        """The score and the signals it is made of."""
+        raw = MENTION_OR_LINK.sub(" ", text.translate(APOSTROPHES)).strip()
+        lowered = CHAT_WORD.sub(lambda match: CHAT_WORDS[match.group(0)], raw.lower())
+        lowered = NO_PROBLEM.sub("fine", lowered)
         tokens = set(TOKEN.findall(lowered))
-        compound += sum(
-            p.weight for p in PHRASES if not p.anchors.isdisjoint(tokens) and p.pattern.search(lowered)
-        )
-        compound += NEGATION_WEIGHT * min(len(NEGATION.findall(lowered)), 3)
-        return max(-1.0, min(1.0, compound))
+
+        whole, affect = self._affect(ANSWERING_NO.sub("", lowered).replace("#", " "))
+        sarcastic = self._sarcastic(lowered, whole)
+        strong: list[tuple[str, float]] = []
+        weak: list[tuple[str, float]] = []
+        for phrase in PHRASES:
+            if not tokens.isdisjoint(phrase.anchors) and phrase.pattern.search(lowered):
+                (strong if phrase.strong else weak).append((phrase.name, phrase.weight))
+        if _shouting(raw) and whole < HAPPY:  # a shouted demand is a complaint; other shouting adds to one
+            (strong if SHOUTED_DEMAND.search(raw) else weak).append(("capitals", SHOUTING_WEIGHT))
+        if ANGRY_EMOJI.search(raw):
+            strong.append(("angry emoji", ANGRY_EMOJI_WEIGHT))
+        if sarcastic:
+            strong.append(("sarcasm", -whole - 0.4))
+        elif affect <= STRONG_AFFECT:
+            strong.append(("VADER", affect))
+
+        problem = _problem(lowered, tokens)
+        signals = list(strong)
+        feeling = [] if sarcastic or affect <= STRONG_AFFECT or not affect else [("VADER", affect)]
+        if strong:  # a complaint: everything counts, politeness around it half
+            signals += [(name, weight if weight < 0 else weight / 2) for name, weight in feeling + weak]
+            if problem:
+                signals.append(("problem, complained of", problem * COMPLAINED_SHARE))
+        elif ASKS_FOR_SERVICE.search(
+            lowered
+        ):  # asking for service: the problem is the subject, not a feeling
+            signals += [
+                (name, weight if name == "why" else weight * REQUEST_SHARE)  # "why ...?" challenges, not asks
+                for name, weight in feeling + weak
+                if weight < 0
+            ]
+            signals += [(name, weight) for name, weight in feeling if weight > 0]
+        else:  # a bare report of a problem: "why" or "again" add to it, but are nothing alone
+            signals += feeling
+            if problem or affect < 0:
+                signals += weak
+            if problem and whole < HAPPY:  # thanks for sorting out a delay is no report
+                signals.append(("problem reported", problem * BARE_REPORT_SHARE))
+
+        value = max(-1.0, min(1.0, sum(weight for _, weight in signals)))
+        signals.sort(key=lambda signal: signal[1])
+        return Score(round(value, 4), tuple((name, round(weight, 4)) for name, weight in signals))
+
+    def _affect(self, text: str) -> tuple[float, float]:
+        """VADER's compound score of the whole text, and that or its most negative clause's if lower: VADER
+        lets a negation reach across a comma ("no information, worst service ever" scores +0.27), and a
+        positive clause hides a negative one in the sum."""
+        if not text:
+            return 0.0, 0.0
+        polarity = self._analyzer.polarity_scores
+        whole: float = polarity(text)["compound"]
+        if whole <= STRONG_AFFECT:
+            return whole, whole
+        parts = [part for part in CLAUSE_BREAK.split(text) if part.strip()]
+        if len(parts) < 2:
+            return whole, whole
+        return whole, min(whole, *(polarity(part)["compound"] for part in parts))
+
+    @staticmethod
+    def _sarcastic(lowered: str, whole: float) -> bool:
+        """Praise around a failure, which VADER reads as praise; or a claim of ours in scare quotes."""
+        if whole >= 0 and QUOTED_CLAIM.search(lowered) and FAILURE.search(lowered):
+            return True  # 'oh sure, "24 hour delivery", it's been a week'
+        if whole <= 0:
+            return False
+        if NOT_AT_THE_END.search(lowered):
+            return True
+        if SINCERE.search(lowered) or not (FAILURE.search(lowered) or QUOTED_CLAIM.search(lowered)):
+            return False
+        if len(lowered.split()) <= SHORT_SARCASM_WORDS and OPENING_PRAISE.search(lowered):
+            return True
+        return any(pattern.search(lowered) for pattern in SARCASM)
 
     def detect(self, message: MessageContext) -> Finding | None:
         threshold = self._default if message.negative_threshold is None else message.negative_threshold
-        score = self.score(message.text)
-        if score <= threshold:
-            return Finding(self.kind, f"Negative sentiment ({score:+.2f}): {message.text}", score)
-        if message.previous and score <= threshold / 2:
+        score = self.explain(message.text)
+        if score.value <= threshold:
+            reason = f"Negative sentiment ({score.value:+.2f}): {message.text}"
+            return Finding(self.kind, reason, score.value, rule=score.rule)
+        if message.previous and score.value <= threshold / 2:
             previous = self.score(message.previous[-1])
             if previous <= threshold / 2:
-                reason = f"Two negative messages in a row ({previous:+.2f}, {score:+.2f}): {message.text}"
-                return Finding(self.kind, reason, score)
+                reason = (
+                    f"Two negative messages in a row ({previous:+.2f}, {score.value:+.2f}): {message.text}"
+                )
+                return Finding(self.kind, reason, score.value, rule=f"trend: {score.rule}")
         return None

@@ -21,6 +21,8 @@ NEGATIVE = [
     "Worst support ever",
     "I waited 3 hours and the problem is still not fixed",
     "why is it so hard to get a straight answer??",
+    "your company is a joke",
+    "I'm cancelling and going to your competitor",
 ]
 NOT_NEGATIVE = [
     "Thanks, that solved it!",
@@ -33,6 +35,26 @@ NOT_NEGATIVE = [
     "ok",
     "Hi, I need to change my delivery address",
 ]
+# A problem report is not a complaint: each of these mentions something that went wrong and asks for service.
+PROBLEM_REPORTS = [
+    "how do I replace a cracked case?",
+    "my payment failed, can I retry?",
+    "I lost my password and can't log in, can you help me reset it?",
+    "The event was cancelled, how do I get my money back?",
+    "I got charged twice for the same order, can you check?",
+    "I have a problem opening an account",
+    "No problem at all, take your time",
+]
+# Unhappy with us, in words VADER alone scores as neutral or positive.
+COMPLAINTS = {
+    "oh perfect, broken again": "sarcasm",
+    "thanks so much for losing my parcel": "thanks for nothing",
+    "what a bunch of amateurs": "insult",
+    "never ordering from you again": "leaving us",
+    "WHERE IS MY ORDER NOW": "capitals",
+    "still no refund 😡": "angry emoji",
+    "ur service sux": "insult",
+}
 
 
 @pytest.mark.parametrize("text", NEGATIVE)
@@ -48,16 +70,38 @@ def test_ordinary_and_happy_messages_do_not_fire(text: str) -> None:
     assert DETECTOR.detect(MessageContext(role="user", text=text)) is None
 
 
+@pytest.mark.parametrize("text", PROBLEM_REPORTS)
+def test_a_problem_report_that_asks_for_service_is_quiet(text: str) -> None:
+    assert DETECTOR.detect(MessageContext(role="user", text=text)) is None
+
+
+@pytest.mark.parametrize(("text", "signal"), COMPLAINTS.items())
+def test_complaints_fire_and_name_the_signal_that_made_them(text: str, signal: str) -> None:
+    finding = DETECTOR.detect(MessageContext(role="user", text=text))
+    assert finding is not None
+    assert signal in finding.rule
+
+
+def test_the_problem_counts_once_the_customer_complains() -> None:
+    asking = DETECTOR.explain("the delivery was late, can you tell me when it comes?")
+    complaining = DETECTOR.explain("the delivery was late again")
+    assert asking.value == 0.0 and asking.rule == "no signal"
+    assert complaining.value <= -0.2
+    assert [name for name, _ in complaining.signals] == ["again", "problem reported"]
+
+
 def test_two_mildly_negative_messages_in_a_row_fire_together() -> None:
-    mild = "Where is my order?"
-    assert DETECTOR.detect(MessageContext(role="user", text=mild)) is None
-    finding = DETECTOR.detect(MessageContext(role="user", text="Where is my parcel?", previous=(mild,)))
+    first, second = "my parcel is late", "the tracking page is wrong too"
+    assert DETECTOR.detect(MessageContext(role="user", text=first)) is None
+    assert DETECTOR.detect(MessageContext(role="user", text=second)) is None
+    finding = DETECTOR.detect(MessageContext(role="user", text=second, previous=(first,)))
     assert finding is not None and finding.reason.startswith("Two negative messages in a row")
-    calm = DETECTOR.detect(MessageContext(role="user", text="Where is my parcel?", previous=("Thanks!",)))
+    assert finding.rule.startswith("trend: ")
+    calm = DETECTOR.detect(MessageContext(role="user", text=second, previous=("Thanks!",)))
     assert calm is None
 
 
 def test_a_service_can_set_its_own_threshold() -> None:
-    text = "My package has not arrived yet"
+    text = "the delivery was late again"
     assert DETECTOR.detect(MessageContext(role="user", text=text)) is not None
-    assert DETECTOR.detect(MessageContext(role="user", text=text, negative_threshold=-0.9)) is None
+    assert DETECTOR.detect(MessageContext(role="user", text=text, negative_threshold=-0.6)) is None
