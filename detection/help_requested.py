@@ -156,7 +156,9 @@ HUMAN_ONLY = (
     r"(?:humans?(?:\s+beings?)?|persons?|people|representatives?|operators?|managers?|supervisors?|"
     r"staff|employees?|(?:human|live|real|customer\s+service|support|service)\s+agents?|"
     r"customer\s+(?:service|care|support)|support\s+team|your\s+team|someone\s+real|"
-    r"real\s+(?:someone|somebody|one)|real\s+(?!estate)[a-z]+\s+(?:employee|person|human|representative)s?)"
+    r"real\s+(?:someone|somebody|one)|real\s+(?!estate)[a-z]+\s+(?:employee|person|human|representative)s?|"
+    r"members?\s+of\s+(?:staff|(?:your|the)\s+(?:support\s+|customer\s+(?:service|care)\s+)?team)|"
+    r"colleagues?|(?:customer\s+care|support|service)\s+team|someone\s+who\s+works\s+(?:there|here|for\s+you))"
 )
 ANYONE = r"(?:someone|somebody|anyone|anybody|agents?|team|(?:a|the)\s+team)"
 REACH = r"(?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?|communicate|converse)\s+(?:to|with)"
@@ -165,7 +167,10 @@ CONTACT = (
     r"put\s+me\s+(?:through|in\s+touch)\s+(?:to|with)|transfer(?:ring)?\s+me\s+(?:to|over\s+to)?|"
     r"forward\s+me\s+to|pass\s+me\s+(?:on\s+)?to|"
     r"hand\s+(?:me|this|it|us|the\s+conversation|a\s+conversation|this\s+conversation)\s+(?:over\s+)?to|"
-    r"escalate\s+(?:this|me|it|my\s+\w+)?\s*to|get\s+me|bring\s+(?:me\s+)?(?:in\s+)?)"
+    r"escalate\s+(?:this|me|it|my\s+\w+)?\s*to|get\s+me|bring\s+(?:me\s+)?(?:in\s+)?|deal\s+with|"
+    r"hook\s+me\s+up\s+with|get\s+me\s+in\s+touch\s+with|put\s+me\s+in\s+touch\s+with|"
+    r"be\s+(?:connected|transferred|put\s+through|passed)\s+(?:on\s+)?(?:to|with)|"
+    r"transfer\s+(?:this|the|my)\s+(?:conversation|chat|case|call|ticket)\s+to)"
 )
 WANT = r"(?:want|need|give\s+me|get|prefer|request|requesting|demand|like)"
 
@@ -207,6 +212,34 @@ REQUESTS = [
     ),
     re.compile(r"\bnot\s+(?:a\s+)?(?:bot|machine|robot)\b.*\b(?:person|human)\b"),
     re.compile(
+        r"\b(?:person|human|agent)s?\b.*\b(?:not|instead\s+of)\s+(?:a\s+|the\s+|this\s+)?(?:bot|machine|robot)\b"
+    ),
+    # a person asked to do the work: "can a person look at this", "could a member of staff help me"
+    re.compile(
+        rf"\b(?:can|could|would|will|may)\s+{ARTICLE}(?:{HUMAN_ONLY}|someone|somebody|anyone|anybody|agents?)"
+        r"(?:\s+(?:from|at|in|on)\s+(?:your|the)\s+\w+)?\s+(?:please\s+)?(?:look|help|check|take|review|handle|"
+        r"call|contact|get\s+back|assist|deal|sort|answer|give\s+me\s+a\s+call|ring|phone|step\s+in|jump\s+in|"
+        r"have\s+a\s+look)\b"
+    ),
+    # the case needs a person: "this needs a human"
+    re.compile(rf"\b(?:needs?|requires?)\s+{ARTICLE}(?:humans?|persons?|people|agents?|representatives?)\b"),
+    # a person to be given: "give me an agent", "I want an agent"
+    re.compile(
+        rf"\b(?:give\s+me|get\s+me|i\s+want|i\s+need|i'd\s+like|i\s+would\s+like)\s+{ARTICLE}(?:agents?|"
+        r"someone|somebody)\b(?!\s+(?:to\s+)?(?:number|id|code|name|discount))"
+    ),
+    # is a person there: "is anyone there who can help?", "any humans around??"
+    re.compile(
+        r"\b(?:is|are)\s+(?:anyone|anybody|someone|somebody|any\s+(?:humans?|people|agents?|persons?)|"
+        r"a\s+(?:human|person|real\s+person))\s+(?:\w+\s+)?(?:there|around|available|here|online|awake|free)\b"
+    ),
+    re.compile(
+        r"\bany\s+(?:humans?|people|persons?|agents?|representatives?)\s+(?:available|around|there|free)\b"
+    ),
+    re.compile(
+        r"\bis\s+there\s+(?:anyone|anybody|someone|somebody)\s+(?:on|from|in)\s+(?:your|the)\s+(?:\w+\s+)?team\b"
+    ),
+    re.compile(
         r"^(?:a\s+|an\s+)?(?:real\s+|live\s+)?(?:humans?|agent|person|representative|operator|"
         r"customer\s+service|supervisor|manager)(?:\s+(?:please|now|asap|needed))*$"
     ),
@@ -234,11 +267,14 @@ class HelpRequested:
 
     def detect(self, message: MessageContext) -> Finding | None:
         for clause in clauses(normalise(message.text, self._typos)):
-            if self._requests_a_human(clause):
-                return Finding(self.kind, f"The customer asked for a human: {message.text}")
+            request = self._request_in(clause)
+            if request is not None:
+                rule = f"asks for a person: {request!r} (in {clause!r})"
+                return Finding(self.kind, f"The customer asked for a human: {message.text}", rule=rule)
         return None
 
-    def _requests_a_human(self, clause: str) -> bool:
+    def _request_in(self, clause: str) -> str | None:
+        """The words of the clause that ask for a person, if any."""
         for pattern in REQUESTS:
             match = pattern.search(clause)
             if match is None:
@@ -250,5 +286,5 @@ class HelpRequested:
             asking_whether = ASKS_WHETHER.search(before[-30:] + " " + match.group(0)[:20])
             if asking_whether and not re.search(r"\b(?:can|could|may)\s+i\b", before):
                 continue
-            return True
-        return False
+            return match.group(0)
+        return None

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[.,!?;:()]")
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,!?;:()]")
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 
 CHAT_SPELLINGS = {
@@ -49,6 +49,10 @@ CHAT_SPELLINGS = {
     "teh": "the",
     "waht": "what",
     "wnat": "want",
+    "2": "to",
+    "tlk": "talk",
+    "cn": "can",
+    "hooman": "human",
 }
 
 

@@ -31,6 +31,14 @@ REQUESTS = [
     "u r useless, gimme a real person",
     "Human please",  # short, but still a request
     "AGENT",
+    "yo can a real human take this one",  # chat register and indirect requests
+    "hook me up with an actual rep",
+    "can a person look at this instead of the bot?",
+    "could a member of staff help me with this?",
+    "i wanna talk 2 a person",
+    "useless bot, give me an agent",
+    "is anyone there who can help?",
+    "I would like to be connected with a customer service representative.",
 ]
 NOT_REQUESTS = [
     "no need for a human, you answered it",
@@ -51,6 +59,14 @@ NOT_REQUESTS = [
     "where is my order?",
     "Someone stole my card",
     "My manager asked me to get an invoice",
+    "my insurance agent sent me",
+    "real leather or not?",
+    "the bot answered well, thanks",
+    "can you connect my account to Slack",
+    "no need for anyone, I found it",
+    "can a person other than me pick up the parcel?",
+    "I need my agent number for the form",
+    "give me a discount code",
 ]
 
 
@@ -59,6 +75,7 @@ def test_requests_for_a_human_fire(text: str) -> None:
     finding = DETECTOR.detect(MessageContext(role="user", text=text))
     assert finding is not None and finding.kind == "help_requested"
     assert text in finding.reason
+    assert finding.rule.startswith("asks for a person: ")
 
 
 @pytest.mark.parametrize("text", NOT_REQUESTS)
