@@ -21,6 +21,13 @@ NON_ANSWERS = [
     "I don't know.",
     "That's beyond what I can do here.",
     "I’m not able to assist with refunds.",  # typographic apostrophe
+    "I wasn't able to find that in our docs.",  # what support bots say when they don't know
+    "That's not something I can look up for you.",
+    "I can only help with billing questions.",
+    "I missed what you said. What was that?",  # Dialogflow's default fallback
+    "Sorry, I didn't get that 🤷. Could you please rephrase?",  # Rasa's
+    "I'm sorry, I'm not sure how to help with that. Can you try rephrasing?",  # Copilot Studio's
+    "The documents I have access to don't cover that.",
 ]
 ANSWERS = [
     "Unfortunately we don't ship to Antarctica, but we ship to all EU countries.",
@@ -31,6 +38,10 @@ ANSWERS = [
     "I'm sorry to hear that. Here's how to reset your password: open Settings, then Security.",
     "I can't see your card number for security reasons, but you can update it under Billing.",
     "The app doesn't support Windows XP. It runs on Windows 10 and later.",
+    "I couldn't find an order under that email, but there is one under your phone number: it ships Tuesday.",
+    "I can only recommend the original charger, the others may damage the battery.",
+    "I don't know your exact address, so please check it in Account > Addresses before ordering.",
+    "I didn't find any other charges on your card besides the one on March 3.",
 ]
 
 
@@ -39,6 +50,7 @@ def test_replies_that_do_not_answer_fire(text: str) -> None:
     finding = DETECTOR.detect(MessageContext(role="ai", text=text))
     assert finding is not None and finding.kind == "non_answer"
     assert text in finding.reason
+    assert finding.rule.startswith("the AI says it cannot answer: ")
 
 
 @pytest.mark.parametrize("text", ANSWERS)
