@@ -2,7 +2,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench chromium
+.PHONY: install run demo test lint bench bench-detection chromium
 
 install: $(STAMP)
 
@@ -39,3 +39,6 @@ test: install chromium
 
 bench: install
 	$(PY) -m bench
+
+bench-detection: install
+	$(PY) -m bench.detection

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from handoff.core import Core
 from handoff.errors import HandoffError
+from handoff.false_alarms import as_csv
 from handoff.settings import Settings
 from handoff.views import ServiceView
 
@@ -79,6 +80,12 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
     core = Core.create(settings)
     try:
         await core.db.migrate()
+        if args.command == "detection":
+            csv_text = as_csv(await core.false_alarms.recorded(args.detector))
+            if args.output is None:
+                return csv_text.rstrip("\n")
+            await asyncio.to_thread(Path(args.output).write_text, csv_text, encoding="utf-8")
+            return f"wrote {csv_text.count(chr(10)) - 1} false alarms to {args.output}"
         if args.command == "agent":
             agent = await core.accounts.add(
                 email=args.email, name=args.name, password=args.password, admin=args.admin
@@ -138,6 +145,15 @@ def parser() -> argparse.ArgumentParser:
     add_service.add_argument("--bot-url", help="POST each customer message to this external bot (signed)")
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)
+
+    detection = commands.add_parser("detection", help="the detectors' recorded false alarms")
+    detection_commands = detection.add_subparsers(dest="what", required=True)
+    export = detection_commands.add_parser(
+        "export-false-alarms",
+        help="flags agents marked 'Not needed', as labelled rows for python -m detection.evaluate",
+    )
+    export.add_argument("--detector", choices=["help_requested", "negative_feedback", "non_answer"])
+    export.add_argument("--output", help="write the CSV here (default: print it)")
     return root
 
 

@@ -487,6 +487,7 @@ class Conversations:
                 reason=finding.reason,
                 score=finding.score,
                 message=message,
+                rule=finding.rule or None,
             )
             if flag is not None:
                 flags.append(flag)

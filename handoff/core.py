@@ -11,6 +11,7 @@ from handoff.accounts import Accounts
 from handoff.board import Board
 from handoff.bus import EventBus, InProcessBus
 from handoff.conversations import Conversations
+from handoff.false_alarms import FalseAlarms
 from handoff.handoffs import Handoffs
 from handoff.location import Locator
 from handoff.ratelimit import RateLimiter
@@ -34,6 +35,7 @@ class Core:
     services: Services
     board: Board
     accounts: Accounts
+    false_alarms: FalseAlarms
     streams: MessageStreams
     responders: ResponderWorker
     locator: Locator
@@ -67,6 +69,7 @@ class Core:
             services=services,
             board=Board(db=db),
             accounts=Accounts(db=db),
+            false_alarms=FalseAlarms(db=db),
             streams=MessageStreams(bus),
             responders=ResponderWorker(
                 conversations=conversations,

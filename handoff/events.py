@@ -52,7 +52,7 @@ class FlagOpened(Event):
 
 @dataclass(frozen=True, slots=True)
 class FlagsClosed(Event):
-    """An agent acknowledged (by taking over) or dismissed a conversation's open flags."""
+    """An agent acknowledged (by taking over), dismissed or marked "Not needed" open flags."""
 
     conversation_id: str
     flag_ids: tuple[int, ...]

@@ -24,7 +24,7 @@ from handoff.events import (
     MessageAdded,
 )
 from handoff.views import AgentRef, ConversationView, MessageView
-from models import Account, Conversation, Database, Service
+from models import Account, Conversation, Database, FalseAlarm, Message, Service
 
 
 def joined_text(agent_name: str) -> str:
@@ -181,6 +181,55 @@ class Handoffs:
                     ConversationUpdated(before, after),
                 ]
             )
+        return after
+
+    async def mark_not_needed(
+        self, *, conversation_id: str, flag_id: int, agent: AgentRef
+    ) -> ConversationView:
+        """Close one detector's flag as a false alarm: the text it fired on is recorded with the detector's
+        rule (`main.py detection export-false-alarms`), so the labelled sets grow from real use."""
+        async with self._db.write() as session:
+            account = await _account(session, agent)
+            locked = await records.lock_conversation(session, conversation_id)
+            flag = next((open_flag for open_flag in locked.open_flags if open_flag.id == flag_id), None)
+            if flag is None:
+                raise Conflict("this flag is no longer open")
+            if flag.rule is None or flag.message_id is None:
+                raise Conflict("only a flag raised by reading a message can be marked Not needed")
+            message = await session.get(Message, flag.message_id)
+            if message is None:
+                raise Conflict("the message this flag was raised on no longer exists")
+            before = locked.card()
+            records.close_flag(locked, flag, by=account, how="not_needed")
+            session.add(
+                FalseAlarm(
+                    flag_id=flag.id,
+                    kind=flag.kind,
+                    role=message.role,
+                    text=message.text,
+                    rule=flag.rule,
+                    score=flag.score,
+                    conversation_id=conversation_id,
+                    service_id=locked.service.id,
+                    account_id=account.id,
+                    recorded_at=records.utcnow(),
+                )
+            )
+            records.audit(
+                session,
+                action="flag_not_needed",
+                account_id=account.id,
+                conversation_id=conversation_id,
+                flag=flag.id,
+                kind=flag.kind,
+            )
+            after = locked.card()
+        await self._publish(
+            [
+                FlagsClosed(conversation_id, (flag_id,), account.id, "not_needed"),
+                ConversationUpdated(before, after),
+            ]
+        )
         return after
 
     async def _held(self, session: AsyncSession, conversation_id: str, account: Account) -> records.Locked:

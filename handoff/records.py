@@ -60,6 +60,7 @@ def flag_view(flag: AttentionFlag) -> FlagView:
         opened_at=flag.opened_at,
         score=flag.score,
         message_id=flag.message_id,
+        rule=flag.rule,
     )
 
 
@@ -273,6 +274,7 @@ def add_flag(
     reason: str,
     score: float | None = None,
     message: Message | None = None,
+    rule: str | None = None,
 ) -> AttentionFlag | None:
     """Open a flag unless one of the same kind is already open; returns the new flag or None. Like a message,
     it is written (and gets its id) with the session's next flush; `message` may be one not yet written."""
@@ -283,6 +285,7 @@ def add_flag(
         kind=kind,
         reason=reason,
         score=score,
+        rule=rule,
         opened_at=utcnow(),
     )
     flag.message = message  # the message's id is filled in when both are written
@@ -292,16 +295,19 @@ def add_flag(
 
 
 async def close_open_flags(session: AsyncSession, locked: Locked, *, by: Account, how: str) -> list[int]:
-    now = utcnow()
-    closed = []
-    for flag in locked.open_flags:
-        flag.closed_at = now
-        flag.closed_by_id = by.id
-        flag.closed_how = how
-        closed.append(flag.id)
-    locked.open_flags.clear()
+    closed = [flag.id for flag in locked.open_flags]
+    for flag in list(locked.open_flags):
+        close_flag(locked, flag, by=by, how=how)
     await session.flush()
     return closed
+
+
+def close_flag(locked: Locked, flag: AttentionFlag, *, by: Account, how: str) -> None:
+    """Close one of the conversation's open flags (written with the session's next flush)."""
+    flag.closed_at = utcnow()
+    flag.closed_by_id = by.id
+    flag.closed_how = how
+    locked.open_flags.remove(flag)
 
 
 def audit(

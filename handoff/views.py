@@ -51,6 +51,12 @@ class FlagView:
     opened_at: datetime
     score: float | None = None
     message_id: int | None = None
+    rule: str | None = None  # which rule or signals of a text detector fired; None when raised otherwise
+
+    @property
+    def detected(self) -> bool:
+        """Raised by a text detector reading a message, so an agent can mark it "Not needed"."""
+        return self.rule is not None and self.message_id is not None
 
 
 @dataclass(frozen=True, slots=True)

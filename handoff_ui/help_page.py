@@ -63,6 +63,9 @@ the middle.
   told.
 - **Release** lets go of it without waking the AI, so a colleague can take over.
 - **Dismiss flags** clears the flags when no human is needed, without taking over.
+- **Not needed**, beside a flag the detectors raised by reading a message, closes that flag and records it
+  as a false alarm, so the team can see what the detectors get wrong and improve them. Hover over a flag's
+  explanation to see which rule raised it.
 
 ### Notifications
 When a conversation newly needs attention, a short sound plays and a notice appears at the bottom right,

@@ -1,4 +1,4 @@
-"""The conversation panel: the transcript, and Take Over, reply, Resume AI, Release and Dismiss flags.
+"""The conversation panel: the transcript; Take Over, reply, Resume AI, Release; Dismiss flags, Not needed.
 
 It never redraws itself from its own click: every change comes back through the events, as it does for
 every other agent's screen.
@@ -22,6 +22,7 @@ from handoff_ui.words import (
     FLAG_COLORS,
     FLAG_WORDS,
     MODE_WORDS,
+    NOT_NEEDED,
     RELEASE,
     RESUME_AI,
     ROLE_WORDS,
@@ -108,9 +109,15 @@ class ConversationPanel:
         self._flags.clear()
         with self._flags:
             for flag in view.open_flags:
-                with ui.row().classes("items-start no-wrap gap-2"):
+                with ui.row().classes("w-full items-start no-wrap gap-2"):
                     badge(FLAG_WORDS[flag.kind], color=FLAG_COLORS[flag.kind])
-                    ui.label(flag_explanation(flag)).classes("text-caption")
+                    explanation = ui.label(flag_explanation(flag)).classes("text-caption grow")
+                    if flag.rule:
+                        explanation.props["title"] = flag.rule  # which rule fired, on hover (an attribute)
+                    if flag.detected and view.active:
+                        ui.button(NOT_NEEDED, on_click=self._not_needed(flag.id)).props(
+                            "no-caps flat dense size=sm data-testid=not-needed"
+                        ).tooltip("Close this flag and record it as a false alarm of the detector")
         self._draw_actions(view)
 
     def _draw_actions(self, view: ConversationView) -> None:
@@ -191,6 +198,14 @@ class ConversationPanel:
 
     async def _release(self, conversation_id: str) -> object:
         return await self._core.handoffs.release(conversation_id=conversation_id, agent=self._agent)
+
+    def _not_needed(self, flag_id: int) -> Callable[[], Awaitable[None]]:
+        async def mark(conversation_id: str) -> object:
+            return await self._core.handoffs.mark_not_needed(
+                conversation_id=conversation_id, flag_id=flag_id, agent=self._agent
+            )
+
+        return self._act(mark)
 
     async def _dismiss(self, conversation_id: str) -> object:
         return await self._core.handoffs.dismiss_flags(conversation_id=conversation_id, agent=self._agent)

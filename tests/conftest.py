@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from detection.defaults import default_detectors
 from handoff.api import create_app
 from handoff.core import Core
 from handoff.settings import Settings
@@ -72,6 +73,16 @@ async def scratch_postgres_database() -> AsyncIterator[str]:
 async def core(settings: Settings) -> AsyncIterator[Core]:
     core = Core.create(settings)
     await core.start()
+    yield core
+    await core.stop()
+
+
+@pytest.fixture
+async def server_core(settings: Settings) -> AsyncIterator[Core]:
+    """A started core that runs the detectors, as the server does, with the service "shop"."""
+    core = Core.create(settings, detectors=default_detectors())
+    await core.start()
+    await core.services.add(slug="shop", name="Shop")
     yield core
     await core.stop()
 

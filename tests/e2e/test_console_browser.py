@@ -121,7 +121,7 @@ def test_a_card_that_needs_a_human_has_a_pulsing_red_border(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
     ada = agent_page(browser, contexts, server, "ada@example.com")
-    cid, auth = new_conversation(server, "Is anybody there?")
+    cid, auth = new_conversation(server, "Do you ship to Spain?")
     expect(card(ada, cid)).to_have_attribute("data-attention", "false")
     assert card(ada, cid).evaluate(PULSE) == []
     httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=auth).raise_for_status()

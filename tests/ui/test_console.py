@@ -325,3 +325,36 @@ async def test_a_tab_that_never_tells_its_sound_setting_keeps_the_toggle_on(
     with user:
         await frame._show_sound_state(toggle)
     assert toggle.props["data-enabled"] == "true"
+
+
+async def test_not_needed_closes_a_detector_flag_and_records_a_false_alarm(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    cid = await start(core, "transfer me to the billing page")
+    (flag,) = (await core.conversations.get(cid)).open_flags
+    await log_in(user, core, name="Ada")
+    assert stat(user, "attention") == "1"
+    user.find(marker=f"card-{cid}").click()
+    await user.should_see("Not needed")
+    (explanation,) = [e for e in user.find(kind=ui.label).elements if e.props.get("title") == flag.rule]
+    assert "transfer me" in explanation.text
+    user.find(kind=ui.button, content="Not needed").click()
+    await until(lambda: stat(user, "attention") == "0")
+    await user.should_not_see("Not needed")
+    card = await core.conversations.get(cid)
+    assert card.open_flags == ()
+    (alarm,) = await core.false_alarms.recorded()
+    assert (alarm.kind, alarm.text) == ("help_requested", "transfer me to the billing page")
+
+
+async def test_a_flag_no_detector_raised_offers_no_not_needed(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    cid = await start(core, "Hello")
+    await core.conversations.request_human(conversation_id=cid)  # the customer's button
+    await log_in(user, core, name="Ada")
+    user.find(marker=f"card-{cid}").click()
+    await user.should_see("Dismiss flags")
+    await user.should_not_see("Not needed")
