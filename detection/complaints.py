@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 
 def one_of(*alternatives: str) -> str:
-    """A non-capturing group matching any of the regular expressions given."""
+    """A non-capturing group matching any of the regular expressions given (each may itself hold
+    alternatives separated by "|": `one_of("again|twice", DURATION)`)."""
     return "(?:" + "|".join(alternatives) + ")"
 
 
 def words(*alternatives: str) -> str:
-    """Any of the given words or phrases, as whole words."""
+    """Any of the given words or phrases, as whole words: `words("no one|nobody")`."""
     return r"\b" + one_of(*alternatives) + r"\b"
 
 
