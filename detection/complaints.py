@@ -359,6 +359,48 @@ ANGER_WORDS = (
     "shameful disgrace infuriating horrendous"
 )
 
+# Who or what a clause's negativity is aimed at. At the customer themselves ("my bad", "I'm hopeless with
+# apps", "annoyed at myself") or at something not ours ("the traffic was awful", "the film was so sad"), it
+# is no complaint about us.
+SELF_AIMED = re.compile(
+    one_of(
+        words(
+            "my (?:bad|fault|mistake|error|own fault)",
+            "silly me",
+            "stupid me",
+            "dumb me",
+            "(?:at|with|in) myself",
+            "kicking myself",
+            "blame myself",
+        ),
+        r"\bi(?:'m| am| was| feel| felt)(?: so| such| really| a bit| kind of)? (?:an? )?"
+        + words("idiot|hopeless|useless|terrible|awful|bad|stupid|dumb|clumsy|silly|rubbish|an idiot"),
+    )
+)
+ELSEWHERE = re.compile(
+    words("the|this|that|my|our|a|last")
+    + r" (?:\w+ )?"
+    + words(
+        "traffic|weather|storm|snow|rain|wind|heat|film|movie|book|show|song|album|series|episode|game|"
+        "match|news|party|exam|previous owner|other (?:shop|store|company|site|brand|one)"
+    )
+    + "|"
+    + r"\b(?:it's been|had|having|what) an? \w+ (?:day|week|month|year|night|morning)\b"
+)
+AIMED_AT_US = re.compile(
+    r"(?<!not )(?<!n't )"  # "my mistake, not yours"
+    + words(
+        "you|your|yours|you guys|y'all|you people|customer service|support|"
+        r"(?:this|the) (?:company|service|shop|store|app|site|website|bot|chatbot|chat|airline|team|staff|"
+        r"agent|delivery|courier|driver|order|parcel|package|product|item|refund|process|system|experience|"
+        r"flight|booking|reservation|call|wait)|customer experience"
+    )
+)
+ELSEWHERE_SHARE = 0.15  # how much negativity aimed elsewhere still counts
+TARGETED_BY_CLAUSE = frozenset(
+    {"anger", "swearing", "better elsewhere"}
+)  # phrases whose target is the clause's
+
 # The complaint patterns: negativity aimed at the service, which VADER's lexicon misses.
 PHRASES = [
     phrase(

@@ -29,12 +29,15 @@ from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentimentIntensityAnalyz
 
 from detection.base import Finding, MessageContext, Role
 from detection.complaints import (
+    AIMED_AT_US,
     ANGRY_EMOJI,
     ANGRY_EMOJI_WEIGHT,
     ASKS_FOR_SERVICE,
     CHAT_WORD,
     CHAT_WORDS,
     CUSTOMER_SERVICE_LEXICON,
+    ELSEWHERE,
+    ELSEWHERE_SHARE,
     FAILURE,
     FAILURE_WEIGHT,
     FAILURES,
@@ -48,10 +51,12 @@ from detection.complaints import (
     PROBLEM_WORDS,
     QUOTED_CLAIM,
     SARCASM,
+    SELF_AIMED,
     SHORT_SARCASM_WORDS,
     SHOUTED_DEMAND,
     SHOUTING_WEIGHT,
     SINCERE,
+    TARGETED_BY_CLAUSE,
     TOKEN,
 )
 from detection.text import APOSTROPHES
@@ -125,6 +130,21 @@ def _problem(lowered: str, tokens: set[str]) -> float:
     return problem + NEGATION_WEIGHTS[min(len(NEGATION.findall(lowered)), len(NEGATION_WEIGHTS) - 1)]
 
 
+def _aimed_elsewhere(clause: str) -> bool:
+    """The clause's negativity is about the customer themselves or about something not ours."""
+    if SELF_AIMED.search(clause):
+        return True
+    return ELSEWHERE.search(clause) is not None and AIMED_AT_US.search(clause) is None
+
+
+def _clause_at(text: str, position: int) -> str:
+    """The clause of `text` around `position`."""
+    starts = [match.end() for match in CLAUSE_BREAK.finditer(text, 0, position)]
+    start = starts[-1] if starts else 0
+    following = CLAUSE_BREAK.search(text, position)
+    return text[start : following.start() if following else len(text)]
+
+
 class NegativeFeedback:
     kind = "negative_feedback"
     roles: frozenset[Role] = frozenset({"user"})
@@ -147,12 +167,20 @@ class NegativeFeedback:
         lowered = NO_PROBLEM.sub("fine", lowered)
         tokens = set(TOKEN.findall(lowered))
 
-        whole, affect = self._affect(ANSWERING_NO.sub("", lowered).replace("#", " "))
+        # the customer blames themselves and not us: "ugh, I'm such an idiot, I booked the wrong date"
+        own_fault = SELF_AIMED.search(lowered) is not None and AIMED_AT_US.search(lowered) is None
+        whole, affect = self._affect(ANSWERING_NO.sub("", lowered).replace("#", " "), own_fault)
         sarcastic = self._sarcastic(lowered, whole)
         strong: list[tuple[str, float]] = []
         weak: list[tuple[str, float]] = []
         for phrase in PHRASES:
-            if not tokens.isdisjoint(phrase.anchors) and phrase.pattern.search(lowered):
+            if tokens.isdisjoint(phrase.anchors) or (match := phrase.pattern.search(lowered)) is None:
+                continue
+            if phrase.name in TARGETED_BY_CLAUSE and (
+                own_fault or _aimed_elsewhere(_clause_at(lowered, match.start()))
+            ):
+                weak.append((f"{phrase.name}, not at us", 0.0))  # named for --explain, weighs nothing
+            else:
                 (strong if phrase.strong else weak).append((phrase.name, phrase.weight))
         if _shouting(raw) and whole < HAPPY:  # a shouted demand is a complaint; other shouting adds to one
             (strong if SHOUTED_DEMAND.search(raw) else weak).append(("capitals", SHOUTING_WEIGHT))
@@ -163,7 +191,7 @@ class NegativeFeedback:
         elif affect <= STRONG_AFFECT:
             strong.append(("VADER", affect))
 
-        problem = _problem(lowered, tokens)
+        problem = _problem(lowered, tokens) * (ELSEWHERE_SHARE if own_fault else 1.0)
         signals = list(strong)
         feeling = [] if sarcastic or affect <= STRONG_AFFECT or not affect else [("VADER", affect)]
         if strong:  # a complaint: everything counts, politeness around it half
@@ -190,7 +218,7 @@ class NegativeFeedback:
         signals.sort(key=lambda signal: signal[1])
         return Score(round(value, 4), tuple((name, round(weight, 4)) for name, weight in signals))
 
-    def _affect(self, text: str) -> tuple[float, float]:
+    def _affect(self, text: str, own_fault: bool = False) -> tuple[float, float]:
         """VADER's compound score of the whole text, and that or its most negative clause's if lower: VADER
         lets a negation reach across a comma ("no information, worst service ever" scores +0.27), and a
         positive clause hides a negative one in the sum."""
@@ -198,12 +226,28 @@ class NegativeFeedback:
             return 0.0, 0.0
         polarity = self._analyzer.polarity_scores
         whole: float = polarity(text)["compound"]
-        if whole <= STRONG_AFFECT:
+        aimed_elsewhere = SELF_AIMED.search(text) is not None or ELSEWHERE.search(text) is not None
+        if whole <= STRONG_AFFECT and not aimed_elsewhere:
             return whole, whole
         parts = [part for part in CLAUSE_BREAK.split(text) if part.strip()]
-        if len(parts) < 2:
+        if len(parts) < 2 and not aimed_elsewhere:
             return whole, whole
-        return whole, min(whole, *(polarity(part)["compound"] for part in parts))
+        scored = [(polarity(part)["compound"], part) for part in parts] if len(parts) > 1 else [(whole, text)]
+        if not aimed_elsewhere:
+            return whole, min(whole, *(score for score, _ in scored))
+        # negativity about the customer themselves or something not ours counts for little
+        elsewhere = [score < 0 and (own_fault or _aimed_elsewhere(part)) for score, part in scored]
+        adjusted = [
+            score * ELSEWHERE_SHARE if far else score
+            for (score, _), far in zip(scored, elsewhere, strict=True)
+        ]
+        negativity = sum(min(score, 0.0) for score, _ in scored)
+        away = sum(min(score, 0.0) for (score, _), far in zip(scored, elsewhere, strict=True) if far)
+        if whole < 0 and negativity < 0:  # the whole text's score, less the share aimed elsewhere
+            whole *= 1 - away / negativity * (1 - ELSEWHERE_SHARE)
+        elif whole < 0:  # no clause is negative: VADER carried a negation across them ("not yours. thanks")
+            whole = 0.0
+        return whole, min(whole, *adjusted)
 
     @staticmethod
     def _sarcastic(lowered: str, whole: float) -> bool:

@@ -45,6 +45,19 @@ PROBLEM_REPORTS = [
     "I have a problem opening an account",
     "No problem at all, take your time",
 ]
+# Negativity about the customer themselves or about something not ours is no complaint about us; the same
+# words aimed at us are.
+AIMED_ELSEWHERE = {
+    "ugh, I'm such an idiot, I booked the wrong date": "ugh, you're such idiots, you booked the wrong date",
+    "I'm so annoyed at myself, I lost the receipt": "I'm so annoyed with you, you lost my receipt",
+    "the traffic was awful so I missed the delivery, can you redeliver?": (
+        "your courier was awful so I missed the delivery, can you redeliver?"
+    ),
+    "that's my mistake, not yours. thanks for checking": "that's your mistake, not mine. fix it",
+    "you're doing great, the other shop was the awful one": (
+        "the other shop was great, you were the awful one"
+    ),
+}
 # Unhappy with us, in words VADER alone scores as neutral or positive.
 COMPLAINTS = {
     "oh perfect, broken again": "sarcasm",
@@ -73,6 +86,12 @@ def test_ordinary_and_happy_messages_do_not_fire(text: str) -> None:
 @pytest.mark.parametrize("text", PROBLEM_REPORTS)
 def test_a_problem_report_that_asks_for_service_is_quiet(text: str) -> None:
     assert DETECTOR.detect(MessageContext(role="user", text=text)) is None
+
+
+@pytest.mark.parametrize(("elsewhere", "at_us"), AIMED_ELSEWHERE.items())
+def test_negativity_aimed_at_the_customer_or_elsewhere_is_quiet(elsewhere: str, at_us: str) -> None:
+    assert DETECTOR.detect(MessageContext(role="user", text=elsewhere)) is None
+    assert DETECTOR.detect(MessageContext(role="user", text=at_us)) is not None
 
 
 @pytest.mark.parametrize(("text", "signal"), COMPLAINTS.items())
