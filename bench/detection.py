@@ -12,6 +12,7 @@ each detector on each message. Ends with one JSON line.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -22,7 +23,9 @@ from detection.evaluate import DETECTORS, Outcome, Row, figures_of, read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN = ROOT / "tests" / "detection" / "sets"
-PUBLIC = ROOT.parent / "shared" / "benchmarks" / "detection"
+PUBLIC = Path(
+    os.environ.get("HANDOFF_DETECTION_BENCHMARKS", ROOT.parent / "shared" / "benchmarks" / "detection")
+)
 PUBLIC_SETS = {
     "help_requested": ("help_requested_bitext.csv", "help_requested_rasa.csv"),
     "negative_feedback": ("negative_feedback_airline.csv",),
