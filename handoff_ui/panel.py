@@ -111,13 +111,16 @@ class ConversationPanel:
             for flag in view.open_flags:
                 with ui.row().classes("w-full items-start no-wrap gap-2"):
                     badge(FLAG_WORDS[flag.kind], color=FLAG_COLORS[flag.kind])
-                    explanation = ui.label(flag_explanation(flag)).classes("text-caption grow")
-                    if flag.rule:
-                        explanation.props["title"] = flag.rule  # which rule fired, on hover (an attribute)
-                    if flag.detected and view.active:
-                        ui.button(NOT_NEEDED, on_click=self._not_needed(flag.id)).props(
-                            "no-caps flat dense size=sm data-testid=not-needed"
-                        ).tooltip("Close this flag and record it as a false alarm of the detector")
+                    with ui.column().classes("grow gap-0").style("min-width: 0"):  # wraps beside the badge
+                        explanation = ui.label(flag_explanation(flag)).classes("text-caption")
+                        if flag.rule:
+                            explanation.props["title"] = flag.rule  # which rule fired, on hover
+                        if flag.detected and view.active:
+                            ui.button(NOT_NEEDED, on_click=self._not_needed(flag.id)).props(
+                                "no-caps flat dense size=sm padding='0 4px' data-testid=not-needed"
+                            ).style("align-self: flex-start").tooltip(
+                                "Close this flag and record it as a false alarm of the detector"
+                            )
         self._draw_actions(view)
 
     def _draw_actions(self, view: ConversationView) -> None:
