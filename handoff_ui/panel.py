@@ -111,7 +111,7 @@ class ConversationPanel:
             for flag in view.open_flags:
                 with ui.row().classes("w-full items-start no-wrap gap-2"):
                     badge(FLAG_WORDS[flag.kind], color=FLAG_COLORS[flag.kind])
-                    with ui.column().classes("grow gap-0").style("min-width: 0"):  # wraps beside the badge
+                    with ui.column().classes("grow gap-1").style("min-width: 0"):  # wraps beside the badge
                         explanation = ui.label(flag_explanation(flag)).classes("text-caption")
                         if flag.rule:
                             explanation.props["title"] = flag.rule  # which rule fired, on hover
