@@ -81,11 +81,11 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
     try:
         await core.db.migrate()
         if args.command == "detection":
-            csv_text = as_csv(await core.false_alarms.recorded(args.detector))
+            alarms = await core.false_alarms.recorded(args.detector)
             if args.output is None:
-                return csv_text.rstrip("\n")
-            await asyncio.to_thread(Path(args.output).write_text, csv_text, encoding="utf-8")
-            return f"wrote {csv_text.count(chr(10)) - 1} false alarms to {args.output}"
+                return as_csv(alarms).rstrip("\n")
+            await asyncio.to_thread(Path(args.output).write_text, as_csv(alarms), encoding="utf-8")
+            return f"wrote {len(alarms)} false alarms to {args.output}"
         if args.command == "agent":
             agent = await core.accounts.add(
                 email=args.email, name=args.name, password=args.password, admin=args.admin

@@ -6,7 +6,8 @@ Only the agent holding a conversation can reply in it, release it or resume the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +24,9 @@ from handoff.events import (
     FlagsClosed,
     MessageAdded,
 )
+from handoff.false_alarms import NOT_NEEDED
 from handoff.views import AgentRef, ConversationView, MessageView
-from models import Account, Conversation, Database, FalseAlarm, Message, Service
+from models import Account, AttentionFlag, Conversation, Database, Service
 
 
 def joined_text(agent_name: str) -> str:
@@ -160,76 +162,61 @@ class Handoffs:
 
     async def dismiss_flags(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
         """Close the open flags without taking over (the agent judged no human is needed)."""
+        return await self._close_flags(
+            conversation_id,
+            agent,
+            how="dismissed",
+            action="dismiss_flags",
+            describe=lambda flags: {"flags": [flag.id for flag in flags]},
+        )
+
+    async def mark_not_needed(
+        self, *, conversation_id: str, flag_id: int, agent: AgentRef
+    ) -> ConversationView:
+        """Close one detector's flag as a false alarm. The closed flag keeps its rule and its message, so
+        `main.py detection export-false-alarms` can give it back as a labelled row."""
+        return await self._close_flags(
+            conversation_id,
+            agent,
+            how=NOT_NEEDED,
+            action="flag_not_needed",
+            describe=lambda flags: {"flag": flags[0].id, "kind": flags[0].kind},
+            flag_id=flag_id,
+        )
+
+    async def _close_flags(
+        self,
+        conversation_id: str,
+        agent: AgentRef,
+        *,
+        how: str,
+        action: str,
+        describe: Callable[[Sequence[AttentionFlag]], dict[str, Any]],
+        flag_id: int | None = None,
+    ) -> ConversationView:
+        """Close the open flags (or only the detector's flag `flag_id`), audited, then tell every console."""
         async with self._db.write() as session:
             account = await _account(session, agent)
             locked = await records.lock_conversation(session, conversation_id)
+            chosen = list(locked.open_flags) if flag_id is None else [_detected_flag(locked, flag_id)]
             before = locked.card()
-            closed = await records.close_open_flags(session, locked, by=account, how="dismissed")
+            closed = await records.close_open_flags(session, locked, by=account, how=how, flags=chosen)
             if closed:
                 records.audit(
                     session,
-                    action="dismiss_flags",
+                    action=action,
                     account_id=account.id,
                     conversation_id=conversation_id,
-                    flags=closed,
+                    **describe(chosen),
                 )
             after = locked.card()
         if closed:
             await self._publish(
                 [
-                    FlagsClosed(conversation_id, tuple(closed), account.id, "dismissed"),
+                    FlagsClosed(conversation_id, tuple(closed), account.id, how),
                     ConversationUpdated(before, after),
                 ]
             )
-        return after
-
-    async def mark_not_needed(
-        self, *, conversation_id: str, flag_id: int, agent: AgentRef
-    ) -> ConversationView:
-        """Close one detector's flag as a false alarm: the text it fired on is recorded with the detector's
-        rule (`main.py detection export-false-alarms`), so the labelled sets grow from real use."""
-        async with self._db.write() as session:
-            account = await _account(session, agent)
-            locked = await records.lock_conversation(session, conversation_id)
-            flag = next((open_flag for open_flag in locked.open_flags if open_flag.id == flag_id), None)
-            if flag is None:
-                raise Conflict("this flag is no longer open")
-            if flag.rule is None or flag.message_id is None:
-                raise Conflict("only a flag raised by reading a message can be marked Not needed")
-            message = await session.get(Message, flag.message_id)
-            if message is None:
-                raise Conflict("the message this flag was raised on no longer exists")
-            before = locked.card()
-            records.close_flag(locked, flag, by=account, how="not_needed")
-            session.add(
-                FalseAlarm(
-                    flag_id=flag.id,
-                    kind=flag.kind,
-                    role=message.role,
-                    text=message.text,
-                    rule=flag.rule,
-                    score=flag.score,
-                    conversation_id=conversation_id,
-                    service_id=locked.service.id,
-                    account_id=account.id,
-                    recorded_at=records.utcnow(),
-                )
-            )
-            records.audit(
-                session,
-                action="flag_not_needed",
-                account_id=account.id,
-                conversation_id=conversation_id,
-                flag=flag.id,
-                kind=flag.kind,
-            )
-            after = locked.card()
-        await self._publish(
-            [
-                FlagsClosed(conversation_id, (flag_id,), account.id, "not_needed"),
-                ConversationUpdated(before, after),
-            ]
-        )
         return after
 
     async def _held(self, session: AsyncSession, conversation_id: str, account: Account) -> records.Locked:
@@ -245,6 +232,16 @@ class Handoffs:
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             await self._bus.publish(event)
+
+
+def _detected_flag(locked: records.Locked, flag_id: int) -> AttentionFlag:
+    """The conversation's open flag `flag_id`, if a text detector raised it (only those can be Not needed)."""
+    flag = next((open_flag for open_flag in locked.open_flags if open_flag.id == flag_id), None)
+    if flag is None:
+        raise Conflict("this flag is no longer open")
+    if not records.flag_view(flag).detected:
+        raise Conflict("only a flag raised by reading a message can be marked Not needed")
+    return flag
 
 
 def _why_not_taken(card: ConversationView, account: Account) -> ConversationView:

@@ -294,20 +294,24 @@ def add_flag(
     return flag
 
 
-async def close_open_flags(session: AsyncSession, locked: Locked, *, by: Account, how: str) -> list[int]:
-    closed = [flag.id for flag in locked.open_flags]
-    for flag in list(locked.open_flags):
-        close_flag(locked, flag, by=by, how=how)
+async def close_open_flags(
+    session: AsyncSession,
+    locked: Locked,
+    *,
+    by: Account,
+    how: str,
+    flags: Sequence[AttentionFlag] | None = None,
+) -> list[int]:
+    """Close the conversation's open flags (or only `flags`, some of them); returns their ids."""
+    chosen = list(locked.open_flags if flags is None else flags)
+    now = utcnow()
+    for flag in chosen:
+        flag.closed_at = now
+        flag.closed_by_id = by.id
+        flag.closed_how = how
+        locked.open_flags.remove(flag)
     await session.flush()
-    return closed
-
-
-def close_flag(locked: Locked, flag: AttentionFlag, *, by: Account, how: str) -> None:
-    """Close one of the conversation's open flags (written with the session's next flush)."""
-    flag.closed_at = utcnow()
-    flag.closed_by_id = by.id
-    flag.closed_how = how
-    locked.open_flags.remove(flag)
+    return [flag.id for flag in chosen]
 
 
 def audit(

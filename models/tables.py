@@ -152,27 +152,10 @@ class AttentionFlag(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
     closed_how: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    # Which rule or signals of the detector fired (`Finding.rule`); None for flags raised otherwise.
+    # Which rule or signals of the detector fired (`Finding.rule`); None for flags raised otherwise. A flag
+    # closed as "not_needed" is a false alarm of that detector on its message.
     rule: Mapped[str | None] = mapped_column(Text, nullable=True)
     _sentinel: Mapped[int] = orm_insert_sentinel()
-
-
-class FalseAlarm(Base):
-    """A detector's flag an agent marked "Not needed": the text it fired on, so the sets grow from use."""
-
-    __tablename__ = "false_alarms"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    flag_id: Mapped[int] = mapped_column(ForeignKey("attention_flags.id", ondelete="CASCADE"), unique=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    role: Mapped[str] = mapped_column(String(10))
-    text: Mapped[str] = mapped_column(Text)
-    rule: Mapped[str | None] = mapped_column(Text, nullable=True)
-    score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    conversation_id: Mapped[str] = mapped_column(String(32))
-    service_id: Mapped[int] = mapped_column(Integer)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):
