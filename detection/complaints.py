@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from detection.text import CHAT_SPELLINGS
+
 
 def one_of(*alternatives: str) -> str:
     """A non-capturing group matching any of the regular expressions given (each may itself hold
@@ -43,39 +45,8 @@ NUMBER += r"half\s+an?\s+)"
 DURATION = NUMBER + r"(?:hours?|hrs?|h|mins?|minutes|days|weeks|months|times|calls|emails)\b"
 DURATION_ANCHORS = "hour hours hr hrs h min mins minutes days weeks months times calls emails"
 
-# Chat spellings VADER does not know, mapped to the word it does.
-CHAT_WORDS = {
-    "u": "you",
-    "ur": "your",
-    "r": "are",
-    "sux": "sucks",
-    "suxx": "sucks",
-    "evr": "ever",
-    "eva": "ever",
-    "nothin": "nothing",
-    "agian": "again",
-    "agn": "again",
-    "srvice": "service",
-    "srvc": "service",
-    "svc": "service",
-    "dis": "this",
-    "da": "the",
-    "wat": "what",
-    "rly": "really",
-    "pls": "please",
-    "plz": "please",
-    "cuz": "because",
-    "coz": "because",
-    "nvr": "never",
-    "dont": "don't",
-    "cant": "can't",
-    "wont": "won't",
-    "didnt": "didn't",
-    "doesnt": "doesn't",
-    "isnt": "isn't",
-    "im": "i'm",
-    "ive": "i've",
-}
+# The chat spellings every detector expands, but digits: "2 hours" is a duration here, not "to hours".
+CHAT_WORDS = {typed: meant for typed, meant in CHAT_SPELLINGS.items() if not typed.isdigit()}
 CHAT_WORD = re.compile(words(*sorted(CHAT_WORDS, key=len, reverse=True)))
 
 # Added to VADER's lexicon: words of feeling about a service, and words of asking for service that VADER
@@ -480,9 +451,12 @@ PHRASES = [
     ),
     phrase(
         "no answer from you",
-        "not never doesn't didn't won't can't isn't wasn't don't",
+        "not never doesn't didn't won't can't isn't wasn't don't aren't weren't",
         -0.5,
-        words("doesn't|does not|didn't|did not|won't|will not|don't|do not|never|not|nobody")
+        words(
+            "doesn't|does not|didn't|did not|won't|will not|don't|do not|never|not|nobody|aren't|isn't|"
+            "weren't|wasn't"
+        )
         + " (?:ever )?"
         + words(
             "help|helping|answer|answered|answers|respond|responded|responds|reply|replied|"

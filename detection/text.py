@@ -53,6 +53,23 @@ CHAT_SPELLINGS = {
     "tlk": "talk",
     "cn": "can",
     "hooman": "human",
+    "sux": "sucks",
+    "suxx": "sucks",
+    "evr": "ever",
+    "eva": "ever",
+    "nvr": "never",
+    "nothin": "nothing",
+    "agian": "again",
+    "agn": "again",
+    "srvice": "service",
+    "srvc": "service",
+    "svc": "service",
+    "dis": "this",
+    "da": "the",
+    "wat": "what",
+    "rly": "really",
+    "cuz": "because",
+    "coz": "because",
 }
 
 
