@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import time
 from pathlib import Path
 
-from detection.base import MessageContext, Role
 from detection.defaults import detector_named
-from detection.evaluate import DETECTORS, Outcome, Row, figures_of, read_rows
+from detection.evaluate import DETECTORS, Row, figures_of, read_rows, run
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN = ROOT / "tests" / "detection" / "sets"
@@ -34,16 +32,8 @@ PUBLIC_SETS = {
 
 
 def timed(name: str, rows: list[Row]) -> tuple[dict[str, float], list[float]]:
-    detector = detector_named(name)
-    role: Role = "ai" if "ai" in detector.roles else "user"
-    outcomes: list[Outcome] = []
-    times: list[float] = []
-    for row in rows:
-        started = time.perf_counter()
-        finding = detector.detect(MessageContext(role=role, text=row.text))
-        times.append((time.perf_counter() - started) * 1e6)
-        outcomes.append(Outcome(row, finding))
-    return figures_of(outcomes), times
+    outcomes = run(detector_named(name), rows)
+    return figures_of(outcomes), [outcome.microseconds for outcome in outcomes]
 
 
 def main() -> None:

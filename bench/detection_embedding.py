@@ -24,7 +24,7 @@ from pathlib import Path
 
 from detection.base import MessageContext
 from detection.defaults import detector_named
-from detection.evaluate import Row, read_rows
+from detection.evaluate import Row, read_rows, role_of, scores
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "detection" / "sets"
 K = 5
@@ -35,14 +35,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def f1(predicted: list[bool], rows: list[Row]) -> tuple[float, float, float, int]:
-    tp = sum(1 for p, r in zip(predicted, rows, strict=True) if p and r.label)
-    fp = sum(1 for p, r in zip(predicted, rows, strict=True) if p and not r.label)
-    fn = sum(1 for p, r in zip(predicted, rows, strict=True) if not p and r.label)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return round(precision, 3), round(recall, 3), round(score, 3), fp
+def figures(predicted: list[bool], rows: list[Row]) -> tuple[float, float, float, int]:
+    """Precision, recall, F1 and the number of false alarms."""
+    found = scores([row.label for row in rows], predicted)
+    false_alarms = sum(1 for hit, row in zip(predicted, rows, strict=True) if hit and not row.label)
+    return found["precision"], found["recall"], found["f1"], false_alarms
 
 
 def main() -> None:
@@ -70,7 +67,7 @@ def main() -> None:
 
     for name in ("negative_feedback", "help_requested", "non_answer"):
         detector = detector_named(name)
-        role = "ai" if name == "non_answer" else "user"
+        role = role_of(detector)
         tune = read_rows(SETS / f"{name}_tune.csv")
         held = read_rows(SETS / f"{name}_holdout.csv")
         tune_vectors = model.encode([r.text for r in tune], normalize_embeddings=True)
@@ -94,7 +91,7 @@ def main() -> None:
             ("rules, model veto", veto),
             (f"rules, model rescue > {RESCUE_MARGIN}", rescue),
         ):
-            print(f"  {title:32} {f1(predicted, held)}")
+            print(f"  {title:32} {figures(predicted, held)}")
 
 
 if __name__ == "__main__":

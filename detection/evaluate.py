@@ -44,6 +44,7 @@ class Row(NamedTuple):
 class Outcome(NamedTuple):
     row: Row
     finding: Finding | None
+    microseconds: float  # the detector's time on this row
 
 
 def read_rows(path: Path, part: str = "all", *, category: str | None = None) -> list[Row]:
@@ -60,45 +61,54 @@ def read_rows(path: Path, part: str = "all", *, category: str | None = None) -> 
     ]
 
 
-def run(detector: Detector, rows: Sequence[Row]) -> tuple[list[Outcome], float]:
-    """Every row with the detector's finding (or None), and the seconds the detector took in all."""
-    role: Role = "ai" if "ai" in detector.roles else "user"
-    started = time.perf_counter()
-    findings = [detector.detect(MessageContext(role=role, text=row.text)) for row in rows]
-    return [Outcome(row, finding) for row, finding in zip(rows, findings, strict=True)], (
-        time.perf_counter() - started
-    )
+def role_of(detector: Detector) -> Role:
+    """The role of the messages the detector reads (the AI's replies, or the customer's messages)."""
+    return "ai" if "ai" in detector.roles else "user"
 
 
-def figures_of(outcomes: Sequence[Outcome], seconds: float | None = None) -> dict[str, float]:
-    fired = [outcome.finding is not None for outcome in outcomes]
-    true_positive = sum(1 for outcome, hit in zip(outcomes, fired, strict=True) if hit and outcome.row.label)
+def run(detector: Detector, rows: Sequence[Row]) -> list[Outcome]:
+    """Every row with the detector's finding (or None) and its time, one message at a time (as served)."""
+    role = role_of(detector)
+    outcomes = []
+    for row in rows:
+        started = time.perf_counter()
+        finding = detector.detect(MessageContext(role=role, text=row.text))
+        outcomes.append(Outcome(row, finding, (time.perf_counter() - started) * 1e6))
+    return outcomes
+
+
+def scores(labels: Sequence[bool], fired: Sequence[bool]) -> dict[str, float]:
+    """n, how many fired, precision, recall and F1 of predictions `fired` against `labels`."""
+    true_positive = sum(1 for label, hit in zip(labels, fired, strict=True) if hit and label)
     false_positive = sum(fired) - true_positive
-    false_negative = sum(
-        1 for outcome, hit in zip(outcomes, fired, strict=True) if not hit and outcome.row.label
-    )
+    false_negative = sum(labels) - true_positive
     precision = true_positive / (true_positive + false_positive) if true_positive + false_positive else 0.0
     recall = true_positive / (true_positive + false_negative) if true_positive + false_negative else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    figures: dict[str, float] = {
-        "n": len(outcomes),
+    return {
+        "n": len(labels),
         "fired": sum(fired),
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
     }
-    if seconds is not None:
-        figures["seconds"] = round(seconds, 4)
-        figures["microseconds_per_message"] = round(seconds / max(len(outcomes), 1) * 1e6, 1)
+
+
+def figures_of(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """The scores of the outcomes and the detector's time on them."""
+    figures = scores([o.row.label for o in outcomes], [o.finding is not None for o in outcomes])
+    seconds = sum(outcome.microseconds for outcome in outcomes) / 1e6
+    figures["seconds"] = round(seconds, 4)
+    figures["microseconds_per_message"] = round(seconds / max(len(outcomes), 1) * 1e6, 1)
     return figures
 
 
 def evaluate(detector: Detector, rows: Sequence[Row]) -> tuple[dict[str, float], list[str], list[str]]:
     """The figures, the texts it fired on wrongly and the texts it missed."""
-    outcomes, seconds = run(detector, rows)
+    outcomes = run(detector, rows)
     false_positives = [o.row.text for o in outcomes if o.finding is not None and not o.row.label]
     false_negatives = [o.row.text for o in outcomes if o.finding is None and o.row.label]
-    return figures_of(outcomes, seconds), false_positives, false_negatives
+    return figures_of(outcomes), false_positives, false_negatives
 
 
 def explanation(detector: Detector, outcome: Outcome) -> str:
@@ -131,16 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     detector = detector_named(args.detector)
     rows = read_rows(args.input, args.part)
-    outcomes, seconds = run(detector, rows)
-    figures = figures_of(outcomes, seconds)
+    outcomes = run(detector, rows)
+    figures = figures_of(outcomes)
     if args.explain:
         for outcome in outcomes:
             label = "1" if outcome.row.label else "0"
-            verdict = "ok  " if (outcome.finding is not None) == outcome.row.label else "WRONG"
+            verdict = "WRONG" if (outcome.finding is not None) != outcome.row.label else "ok  "
             print(f"{verdict} label={label} {explanation(detector, outcome)} | {outcome.row.text[:200]!r}")
-    for title, wrong in (("fired wrongly", False), ("missed", True)):
-        misses = [o for o in outcomes if (o.finding is None) == wrong and o.row.label == wrong]
-        for outcome in misses[: args.errors]:
+    wrong = [outcome for outcome in outcomes if (outcome.finding is not None) != outcome.row.label]
+    for title, label in (("fired wrongly", False), ("missed", True)):
+        for outcome in [o for o in wrong if o.row.label == label][: args.errors]:
             print(f"{title}: {outcome.row.text[:200]!r} ({explanation(detector, outcome)})")
     categories = by_category(outcomes) if args.by_category else None
     if categories:
