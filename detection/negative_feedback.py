@@ -137,6 +137,25 @@ def _aimed_elsewhere(clause: str) -> bool:
     return ELSEWHERE.search(clause) is not None and AIMED_AT_US.search(clause) is None
 
 
+def _less_what_is_aimed_elsewhere(
+    whole: float, scored: list[tuple[float, str]], own_fault: bool
+) -> tuple[float, list[tuple[float, str]]]:
+    """The whole text's score and its clauses' scores, where negativity aimed elsewhere counts only
+    ELSEWHERE_SHARE: in each such clause, and in the whole by the share of the negativity they hold."""
+    elsewhere = [score < 0 and (own_fault or _aimed_elsewhere(part)) for score, part in scored]
+    negativity = sum(min(score, 0.0) for score, _ in scored)
+    away = sum(score for (score, _), far in zip(scored, elsewhere, strict=True) if far)
+    if whole < 0 and negativity < 0:
+        whole *= 1 - away / negativity * (1 - ELSEWHERE_SHARE)
+    elif whole < 0:  # no clause is negative: VADER carried a negation across them ("not yours. thanks")
+        whole = 0.0
+    adjusted = [
+        (score * ELSEWHERE_SHARE if far else score, part)
+        for (score, part), far in zip(scored, elsewhere, strict=True)
+    ]
+    return whole, adjusted
+
+
 def _clause_at(text: str, position: int) -> str:
     """The clause of `text` around `position`."""
     starts = [match.end() for match in CLAUSE_BREAK.finditer(text, 0, position)]
@@ -198,9 +217,8 @@ class NegativeFeedback:
             signals += [(name, weight if weight < 0 else weight / 2) for name, weight in feeling + weak]
             if problem:
                 signals.append(("problem, complained of", problem * COMPLAINED_SHARE))
-        elif ASKS_FOR_SERVICE.search(
-            lowered
-        ):  # asking for service: the problem is the subject, not a feeling
+        elif ASKS_FOR_SERVICE.search(lowered):
+            # asking for service: the problem is the subject, not a feeling
             signals += [
                 (name, weight if name == "why" else weight * REQUEST_SHARE)  # "why ...?" challenges, not asks
                 for name, weight in feeling + weak
@@ -218,10 +236,11 @@ class NegativeFeedback:
         signals.sort(key=lambda signal: signal[1])
         return Score(round(value, 4), tuple((name, round(weight, 4)) for name, weight in signals))
 
-    def _affect(self, text: str, own_fault: bool = False) -> tuple[float, float]:
+    def _affect(self, text: str, own_fault: bool) -> tuple[float, float]:
         """VADER's compound score of the whole text, and that or its most negative clause's if lower: VADER
         lets a negation reach across a comma ("no information, worst service ever" scores +0.27), and a
-        positive clause hides a negative one in the sum."""
+        positive clause hides a negative one in the sum. Negativity aimed at the customer themselves or at
+        something not ours counts for little in both."""
         if not text:
             return 0.0, 0.0
         polarity = self._analyzer.polarity_scores
@@ -230,24 +249,10 @@ class NegativeFeedback:
         if whole <= STRONG_AFFECT and not aimed_elsewhere:
             return whole, whole
         parts = [part for part in CLAUSE_BREAK.split(text) if part.strip()]
-        if len(parts) < 2 and not aimed_elsewhere:
-            return whole, whole
         scored = [(polarity(part)["compound"], part) for part in parts] if len(parts) > 1 else [(whole, text)]
-        if not aimed_elsewhere:
-            return whole, min(whole, *(score for score, _ in scored))
-        # negativity about the customer themselves or something not ours counts for little
-        elsewhere = [score < 0 and (own_fault or _aimed_elsewhere(part)) for score, part in scored]
-        adjusted = [
-            score * ELSEWHERE_SHARE if far else score
-            for (score, _), far in zip(scored, elsewhere, strict=True)
-        ]
-        negativity = sum(min(score, 0.0) for score, _ in scored)
-        away = sum(min(score, 0.0) for (score, _), far in zip(scored, elsewhere, strict=True) if far)
-        if whole < 0 and negativity < 0:  # the whole text's score, less the share aimed elsewhere
-            whole *= 1 - away / negativity * (1 - ELSEWHERE_SHARE)
-        elif whole < 0:  # no clause is negative: VADER carried a negation across them ("not yours. thanks")
-            whole = 0.0
-        return whole, min(whole, *adjusted)
+        if aimed_elsewhere:
+            whole, scored = _less_what_is_aimed_elsewhere(whole, scored, own_fault)
+        return whole, min(whole, *(score for score, _ in scored))
 
     @staticmethod
     def _sarcastic(lowered: str, whole: float) -> bool:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import select, update
 
-from detection.defaults import default_detectors
 from handoff.core import Core
-from handoff.settings import Settings
 from models import Conversation
 
 
 @pytest.fixture
-async def server_core(settings: Settings) -> AsyncIterator[Core]:
-    core = Core.create(settings, detectors=default_detectors())
-    await core.start()
-    await core.services.add(slug="shop", name="Shop")
-    await core.services.add(slug="calm", name="Calm", negative_threshold=-0.9)
-    yield core
-    await core.stop()
+async def server_core(server_core: Core) -> Core:
+    """The shared detecting core, with a second service whose Negative Feedback threshold is its own."""
+    await server_core.services.add(slug="calm", name="Calm", negative_threshold=-0.9)
+    return server_core
 
 
 async def flags(core: Core, cid: str) -> dict[str, tuple[str, float | None]]:
