@@ -145,12 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = figures_of(outcomes)
     if args.explain:
         for outcome in outcomes:
-            label = "1" if outcome.row.label else "0"
             verdict = "WRONG" if (outcome.finding is not None) != outcome.row.label else "ok  "
-            print(f"{verdict} label={label} {explanation(detector, outcome)} | {outcome.row.text[:200]!r}")
+            print(
+                f"{verdict} label={int(outcome.row.label)} {explanation(detector, outcome)} | "
+                f"{outcome.row.text[:200]!r}"
+            )
     wrong = [outcome for outcome in outcomes if (outcome.finding is not None) != outcome.row.label]
-    for title, label in (("fired wrongly", False), ("missed", True)):
-        for outcome in [o for o in wrong if o.row.label == label][: args.errors]:
+    for title, should_fire in (("fired wrongly", False), ("missed", True)):
+        for outcome in [o for o in wrong if o.row.label == should_fire][: args.errors]:
             print(f"{title}: {outcome.row.text[:200]!r} ({explanation(detector, outcome)})")
     categories = by_category(outcomes) if args.by_category else None
     if categories:
