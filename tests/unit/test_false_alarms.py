@@ -3,6 +3,7 @@ detector's rule, as a labelled row that `python -m detection.evaluate` reads."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from pathlib import Path
@@ -135,6 +136,4 @@ async def test_the_command_line_exports_them(
 
 async def asyncio_main(argv: list[str]) -> int:
     """main.main runs its own event loop: call it from a thread, as a shell would from outside."""
-    import asyncio
-
     return await asyncio.to_thread(main.main, argv)
