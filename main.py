@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from handoff.core import Core
-from handoff.errors import HandoffError
+from handoff.errors import HandoffError, Invalid, NotFound
 from handoff.false_alarms import as_csv
 from handoff.settings import Settings
 from handoff.views import ServiceView
@@ -43,11 +46,16 @@ async def _prepare(settings: Settings) -> str:
 
 
 async def add_sample_services(core: Core) -> list[ServiceView]:
+    """Web Shop and Help Desk, each with a copy of the sample knowledge in its own folder under the
+    knowledge root, so that editing it in the console changes that copy, never the repository's files."""
     samples = Path(__file__).parent / "handoff" / "samples"
-    return [
-        await core.services.add(slug="shop", name="Web Shop", knowledge_dir=str(samples / "shop")),
-        await core.services.add(slug="helpdesk", name="Help Desk", knowledge_dir=str(samples / "helpdesk")),
-    ]
+    added = []
+    for slug, name in (("shop", "Web Shop"), ("helpdesk", "Help Desk")):
+        folder = core.services.knowledge_folder(slug)
+        if not folder.exists():
+            await asyncio.to_thread(shutil.copytree, samples / slug, folder)
+        added.append(await core.services.add(slug=slug, name=name, knowledge_dir=str(folder)))
+    return added
 
 
 def serve(settings: Settings, *, demo: bool = False) -> None:
@@ -87,10 +95,9 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
             await asyncio.to_thread(Path(args.output).write_text, as_csv(alarms), encoding="utf-8")
             return f"wrote {len(alarms)} false alarms to {args.output}"
         if args.command == "agent":
-            agent = await core.accounts.add(
-                email=args.email, name=args.name, password=args.password, admin=args.admin
-            )
-            return str(agent.id)
+            return await _agent_command(core, args)
+        if args.what == "set":
+            return await _set_service(core, args)
         if args.what == "add":
             service = await core.services.add(
                 slug=args.slug,
@@ -104,9 +111,55 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
             if config.bot_secret:
                 return f"{service.id} {service.slug}\nbot signing secret: {config.bot_secret}"
             return f"{service.id} {service.slug}"
-        return await core.services.new_api_key(slug=args.slug)
+        return await core.keys.create(slug=args.slug, agent=None)
     finally:
         await core.db.dispose()
+
+
+async def _agent_command(core: Core, args: argparse.Namespace) -> str:
+    if args.what == "add":
+        agent = await core.accounts.add(
+            email=args.email, name=args.name, password=args.password, admin=args.admin
+        )
+        return str(agent.id)
+    accounts = await core.accounts.all(by=None)
+    if args.what == "list":
+        return "\n".join(
+            f"{a.id}\t{a.email}\t{a.display_name}\t{a.role}\t{'active' if a.active else 'deactivated'}"
+            f"\t{a.last_seen_at.isoformat(timespec='seconds') if a.last_seen_at else 'never seen'}"
+            for a in accounts
+        )
+    email = args.email.strip().lower()
+    account = next((a for a in accounts if a.email == email), None)
+    if account is None:
+        raise NotFound(f"no account {email}")
+    await core.accounts.deactivate(account_id=account.id, by=None)
+    return f"deactivated {email}"
+
+
+async def _set_service(core: Core, args: argparse.Namespace) -> str:
+    service = await core.services.get(args.slug)
+    settings = core.services.settings_of(service)
+    given: dict[str, Any] = {
+        "name": args.name,
+        "mode": args.mode,
+        "negative_threshold": args.negative_threshold,
+        "remind_after_seconds": args.remind_after,
+        "knowledge_dir": args.knowledge,
+        "bot_url": args.bot_url,
+    }
+    changes = {key: value for key, value in given.items() if value is not None}
+    if args.knowledge:
+        changes["answered_by"] = "knowledge"
+    elif args.bot_url:
+        changes["answered_by"] = "bot"
+    if args.allowed_origins is not None:
+        raise Invalid("allowed origins come with the chat widget, which this version does not have yet")
+    update = await core.services.update(slug=args.slug, settings=replace(settings, **changes), agent=None)
+    lines = [f"{update.service.slug}: " + (", ".join(f"{k}={v}" for k, v in changes.items()) or "unchanged")]
+    if update.new_bot_secret:
+        lines.append(f"bot signing secret: {update.new_bot_secret}")
+    return "\n".join(lines)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -127,6 +180,11 @@ def parser() -> argparse.ArgumentParser:
     add_agent.add_argument("--name", required=True)
     add_agent.add_argument("--password", required=True)
     add_agent.add_argument("--admin", action="store_true")
+    agent_commands.add_parser("list", help="every account: id, email, name, role, active, last seen")
+    deactivate = agent_commands.add_parser(
+        "deactivate", help="the account can no longer log in; its open pages sign out, its conversations go"
+    )
+    deactivate.add_argument("--email", required=True)
 
     service = commands.add_parser("service", help="services")
     service_commands = service.add_subparsers(dest="what", required=True)
@@ -143,6 +201,15 @@ def parser() -> argparse.ArgumentParser:
         help="fire Negative Feedback at this score or lower (-1..0; default -0.2)",
     )
     add_service.add_argument("--bot-url", help="POST each customer message to this external bot (signed)")
+    change = service_commands.add_parser("set", help="change a service; live on every open page")
+    change.add_argument("--slug", required=True)
+    change.add_argument("--name")
+    change.add_argument("--mode", choices=["ai_only", "human_supported", "human_only"])
+    change.add_argument("--negative-threshold", type=float, help="-1..0")
+    change.add_argument("--remind-after", type=int, metavar="SECONDS", help="remind agents after (10..86400)")
+    change.add_argument("--knowledge", help="answer from this knowledge folder")
+    change.add_argument("--bot-url", help="answer with this external bot (signed POSTs)")
+    change.add_argument("--allowed-origins", help="the sites that may embed the chat widget (O,O,...)")
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)
 

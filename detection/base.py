@@ -17,6 +17,7 @@ class MessageContext:
     previous: tuple[str, ...] = field(default_factory=tuple)
     service: str = ""
     negative_threshold: float | None = None  # the service's own Negative Feedback threshold, if it has one
+    phrases: tuple[str, ...] = ()  # the service's own Help Requested triggers, beside the built-in ones
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,6 +255,9 @@ ASKS_WHETHER = re.compile(
 BOT_WORDS = re.compile(r"\b(?:bot|machine|robot|computer|chatbot|program)s?\b")
 
 
+PHRASE_PATTERNS_KEPT = 256  # services' phrase lists compiled and kept
+
+
 class HelpRequested:
     kind = "help_requested"
     roles: frozenset[Role] = frozenset({"user"})
@@ -264,14 +267,33 @@ class HelpRequested:
         self._typos.update(
             {k: v for k, v in run_together(VOCABULARY | JOINABLE).items() if k not in PROTECTED}
         )
+        self._phrase_patterns: dict[tuple[str, ...], re.Pattern[str]] = {}
 
     def detect(self, message: MessageContext) -> Finding | None:
-        for clause in clauses(normalise(message.text, self._typos)):
+        normalised = normalise(message.text, self._typos)
+        for clause in clauses(normalised):
             request = self._request_in(clause)
             if request is not None:
                 rule = f"asks for a person: {request!r} (in {clause!r})"
                 return Finding(self.kind, f"The customer asked for a human: {message.text}", rule=rule)
+        if message.phrases:
+            phrase = self._phrases(message.phrases).search(normalised)
+            if phrase is not None:
+                rule = f"the service's trigger phrase {phrase.group(0)!r}"
+                return Finding(self.kind, f"The customer asked for a human: {message.text}", rule=rule)
         return None
+
+    def _phrases(self, phrases: tuple[str, ...]) -> re.Pattern[str]:
+        """One pattern for a service's own trigger phrases, as whole words, spelt as `normalise` spells."""
+        pattern = self._phrase_patterns.get(phrases)
+        if pattern is None:
+            words = sorted({normalise(p, self._typos).strip() for p in phrases} - {""}, key=len, reverse=True)
+            alternatives = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in words) or "(?!)"
+            pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+            if len(self._phrase_patterns) > PHRASE_PATTERNS_KEPT:
+                self._phrase_patterns.clear()
+            self._phrase_patterns[phrases] = pattern
+        return pattern
 
     def _request_in(self, clause: str) -> str | None:
         """The words of the clause that ask for a person, if any."""

@@ -175,6 +175,11 @@ class NegativeFeedback:
             self._analyzer.lexicon.pop(word, None)
         self._default = default_threshold
 
+    @property
+    def default_threshold(self) -> float:
+        """The threshold of a service that has none of its own."""
+        return self._default
+
     def score(self, text: str) -> float:
         """The message's score in [-1, 1]: at or below the threshold, the customer is unhappy with us."""
         return self.explain(text).value

@@ -137,7 +137,9 @@ class Conversations:
         location = location or Location()
         events: list[Event] = []
         async with self._db.write() as session:
-            service = await session.scalar(select(Service).where(Service.slug == service_slug))
+            service = await session.scalar(
+                select(Service).where(Service.slug == service_slug, Service.archived_at.is_(None))
+            )
             if service is None:
                 raise NotFound(f"no service {service_slug!r}")
             now = records.utcnow()
@@ -360,7 +362,8 @@ class Conversations:
             before = locked.card()
             message.rating = value
             flag = None
-            if value == "down" and locked.conversation.ended_at is None:
+            thumbs_down_on = "thumbs_down" not in (locked.service.disabled_flags or ())
+            if value == "down" and locked.conversation.ended_at is None and thumbs_down_on:
                 flag = records.add_flag(
                     session,
                     locked,
@@ -474,9 +477,13 @@ class Conversations:
             previous=previous,
             service=locked.service.slug,
             negative_threshold=locked.service.negative_threshold,
+            phrases=tuple(locked.service.help_phrases or ()),
         )
         flags = []
+        disabled = locked.service.disabled_flags or ()
         for detector in self._detectors_for(cast(Role, message.role)):
+            if detector.kind in disabled:
+                continue
             finding = detector.detect(context)
             if finding is None:
                 continue

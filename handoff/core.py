@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from detection import Detector
 from handoff.accounts import Accounts
@@ -13,15 +14,18 @@ from handoff.bus import EventBus, InProcessBus
 from handoff.conversations import Conversations
 from handoff.false_alarms import FalseAlarms
 from handoff.handoffs import Handoffs
+from handoff.knowledge_admin import KnowledgeAdmin
 from handoff.location import Locator
 from handoff.ratelimit import RateLimiter
 from handoff.responders.external_bot import ExternalBotResponder
 from handoff.responders.knowledge import KnowledgeCache, KnowledgeResponder
 from handoff.responders.openai_compatible import OpenAICompatibleResponder
 from handoff.responders.worker import ResponderWorker
+from handoff.service_keys import ServiceKeys
 from handoff.services import Services
 from handoff.settings import Settings
 from handoff.streams import MessageStreams
+from handoff.tuning import ThresholdPreview
 from models import Database
 
 
@@ -33,6 +37,9 @@ class Core:
     conversations: Conversations
     handoffs: Handoffs
     services: Services
+    keys: ServiceKeys
+    knowledge: KnowledgeAdmin
+    tuning: ThresholdPreview
     board: Board
     accounts: Accounts
     false_alarms: FalseAlarms
@@ -50,8 +57,14 @@ class Core:
         conversations = Conversations(
             db=db, bus=bus, detectors=detectors, max_text_chars=settings.max_text_chars
         )
-        services = Services(db=db, bus=bus)
+        services = Services(
+            db=db,
+            bus=bus,
+            knowledge_root=Path(settings.knowledge_root),
+            model_available=bool(settings.openai_base_url),
+        )
         knowledge = KnowledgeCache()
+        built_in = KnowledgeResponder(knowledge)
         model = None
         if settings.openai_base_url:
             model = OpenAICompatibleResponder(
@@ -67,14 +80,17 @@ class Core:
             conversations=conversations,
             handoffs=Handoffs(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             services=services,
+            keys=ServiceKeys(db=db),
+            knowledge=KnowledgeAdmin(db=db, bus=bus, responder=built_in),
+            tuning=ThresholdPreview(db=db, detectors=detectors),
             board=Board(db=db),
-            accounts=Accounts(db=db),
+            accounts=Accounts(db=db, bus=bus),
             false_alarms=FalseAlarms(db=db),
             streams=MessageStreams(bus),
             responders=ResponderWorker(
                 conversations=conversations,
                 services=services,
-                knowledge=KnowledgeResponder(knowledge),
+                knowledge=built_in,
                 model=model,
                 bot=ExternalBotResponder(
                     attempts=settings.bot_attempts, backoff_seconds=settings.bot_backoff_seconds

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class HandoffError(Exception):
-    """Base of the core's refusals; `str(error)` is a message fit for the user."""
+    """Base of the core's refusals; `str(error)` is a message fit for the user. `field` names the input at
+    fault, if one is, so a form can show the message beside it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(HandoffError):
@@ -25,6 +30,10 @@ class Invalid(HandoffError):
 
 class Conflict(HandoffError):
     """The conversation's state does not allow this now."""
+
+
+class ChangedElsewhere(Conflict):
+    """What is being saved changed since it was read (another admin, or a hand edit on disk)."""
 
 
 class AISilenced(Conflict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handoff.views import ConversationView, FlagView, MessageView, Mode, ServiceView
+from handoff.views import AccountView, ConversationView, FlagView, MessageView, Mode, ServiceView
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +106,29 @@ class ServiceAdded(Event):
     """A new service exists."""
 
     service: ServiceView
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChanged(Event):
+    """A service's settings changed (its name, its AI, its detection, archived or restored)."""
+
+    before: ServiceView
+    after: ServiceView
+    by_agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeSaved(Event):
+    """A service's knowledge files were written from the console."""
+
+    service_slug: str
+    by_agent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanged(Event):
+    """A console account was added or changed: its name, role, password or whether it is active."""
+
+    account: AccountView
+    by_agent_id: int | None
+    signed_out: bool = False  # every page the account has open must sign out (deactivated, password reset)

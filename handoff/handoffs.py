@@ -117,19 +117,9 @@ class Handoffs:
         async with self._db.write() as session:
             account = await _account(session, agent)
             locked = await self._held(session, conversation_id, account)
-            before = locked.card()
-            locked.claim(None)
-            message = records.add_message(session, locked, role="system", text=RELEASED_TEXT)
-            records.audit(session, action="release", account_id=account.id, conversation_id=conversation_id)
-            after = locked.card()
-        await self._publish(
-            [
-                MessageAdded(records.message_view(message), after),
-                ConversationReleased(after, account.id),
-                ConversationUpdated(before, after),
-            ]
-        )
-        return after
+            events = _release(session, locked, account)
+        await self._publish(events)
+        return locked.card()
 
     async def resume_ai(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
         """Hand the conversation back to the AI, which answers from the next customer message on.
@@ -232,6 +222,42 @@ class Handoffs:
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             await self._bus.publish(event)
+
+
+def _release(
+    session: AsyncSession, locked: records.Locked, account: Account, *, because: str | None = None
+) -> list[Event]:
+    before = locked.card()
+    locked.claim(None)
+    message = records.add_message(session, locked, role="system", text=RELEASED_TEXT)
+    records.audit(
+        session,
+        action="release",
+        account_id=account.id,
+        conversation_id=locked.conversation.id,
+        because=because,
+    )
+    after = locked.card()
+    return [
+        MessageAdded(records.message_view(message), after),
+        ConversationReleased(after, account.id),
+        ConversationUpdated(before, after),
+    ]
+
+
+async def release_held(session: AsyncSession, account: Account) -> list[Event]:
+    """Release every live conversation the account holds (it is being deactivated): each stays paused for a
+    colleague, its customer told. The events are for after the commit."""
+    held = await session.scalars(
+        select(Conversation.id)
+        .where(Conversation.claimed_by_id == account.id, Conversation.ended_at.is_(None))
+        .order_by(Conversation.id)
+    )
+    events: list[Event] = []
+    for conversation_id in list(held):
+        locked = await records.lock_conversation(session, conversation_id)
+        events += _release(session, locked, account, because="account_deactivated")
+    return events
 
 
 def _detected_flag(locked: records.Locked, flag_id: int) -> AttentionFlag:

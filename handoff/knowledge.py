@@ -95,6 +95,7 @@ class Answer:
     text: str
     answered: bool
     question: str | None = None
+    score: float | None = None  # BM25 score of the matched section
 
 
 def parse(markdown: str, fallback_name: str) -> Agent:
@@ -167,7 +168,7 @@ class KnowledgeBase:
         section = agent.sections[best[0]]
         if not self._good_enough(question, section):
             return self._other_agents_answer(agent, question)
-        return Answer(agent.name, section.answer, answered=True, question=section.question)
+        return Answer(agent.name, section.answer, answered=True, question=section.question, score=best[1])
 
     def _other_agents_answer(self, agent: Agent, question: str) -> Answer:
         """A follow-up may belong to a colleague's knowledge: answer from there if it matches well."""
@@ -177,7 +178,9 @@ class KnowledgeBase:
             best = self._best(self._sections[other.name], question)
             if best is not None and self._good_enough(question, other.sections[best[0]]):
                 section = other.sections[best[0]]
-                return Answer(agent.name, section.answer, answered=True, question=section.question)
+                return Answer(
+                    agent.name, section.answer, answered=True, question=section.question, score=best[1]
+                )
         return Answer(agent.name, DONT_KNOW, answered=False)
 
     @staticmethod

@@ -18,7 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
 from handoff.errors import Invalid, NotFound
-from handoff.views import ConversationView, FlagKind, FlagView, MessageView, Mode, Role, ServiceView, Status
+from handoff.views import (
+    DEFAULT_REMIND_AFTER,
+    AccountView,
+    AnsweredBy,
+    ConversationView,
+    FlagKind,
+    FlagView,
+    MessageView,
+    Mode,
+    Role,
+    ServiceView,
+    Status,
+)
 from models import Account, AttentionFlag, AuditEntry, Conversation, Message, Service
 
 Holder = aliased(Account)
@@ -65,7 +77,32 @@ def flag_view(flag: AttentionFlag) -> FlagView:
 
 
 def service_view(service: Service) -> ServiceView:
-    return ServiceView(id=service.id, slug=service.slug, name=service.name, mode=cast(Mode, service.mode))
+    return ServiceView(
+        id=service.id,
+        slug=service.slug,
+        name=service.name,
+        mode=cast(Mode, service.mode),
+        answered_by=cast(AnsweredBy | None, service.answered_by),
+        knowledge_dir=service.knowledge_dir,
+        bot_url=service.bot_url,
+        negative_threshold=service.negative_threshold,
+        remind_after_seconds=service.remind_after_seconds or DEFAULT_REMIND_AFTER,
+        disabled_flags=tuple(cast(list[FlagKind], service.disabled_flags or [])),
+        help_phrases=tuple(service.help_phrases or ()),
+        archived=service.archived_at is not None,
+    )
+
+
+def account_view(account: Account) -> AccountView:
+    return AccountView(
+        id=account.id,
+        email=account.email,
+        display_name=account.display_name,
+        role="admin" if account.role == "admin" else "agent",
+        active=account.active,
+        created_at=account.created_at,
+        last_seen_at=account.last_seen_at,
+    )
 
 
 def _card_query() -> Select[Conversation, str, str, str]:

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = "FULL"
     max_text_chars: int = 4000
     max_body_bytes: int = 64 * 1024
+    knowledge_root: str = "knowledge"  # the folders of knowledge written in the console, one per service
     sample_data: bool = True  # an empty database gets two sample services with knowledge
     geoip_database: str | None = (
         None  # a current GeoLite2-City .mmdb; default: the one maxminddb-geolite2 ships

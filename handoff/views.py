@@ -59,12 +59,63 @@ class FlagView:
         return self.rule is not None and self.message_id is not None
 
 
+AnsweredBy = Literal["knowledge", "bot", "model"]
+ANSWERED_BY: tuple[AnsweredBy, ...] = ("knowledge", "bot", "model")
+DEFAULT_REMIND_AFTER = 60
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceView:
+    """A service and its settings (never its secrets)."""
+
     id: int
     slug: str
     name: str
     mode: Mode
+    answered_by: AnsweredBy | None = None  # None: as before migration 0007 (bot URL, model, knowledge)
+    knowledge_dir: str | None = None
+    bot_url: str | None = None
+    negative_threshold: float | None = None  # None: the detector's default
+    remind_after_seconds: int = DEFAULT_REMIND_AFTER
+    disabled_flags: tuple[FlagKind, ...] = ()
+    help_phrases: tuple[str, ...] = ()
+    archived: bool = False
+
+    def alerts_on(self, kind: str) -> bool:
+        """Whether this service raises flags of `kind` (an admin can turn a kind off)."""
+        return kind not in self.disabled_flags
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyView:
+    """A bot API key as the console lists it: never the key itself, only its first characters."""
+
+    id: int
+    label: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    """A console account as the Team page lists it."""
+
+    id: int
+    email: str
+    display_name: str
+    role: Literal["admin", "agent"]
+    active: bool
+    created_at: datetime
+    last_seen_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def ref(self) -> AgentRef:
+        return AgentRef(id=self.id, display_name=self.display_name, role=self.role)
 
 
 @dataclass(frozen=True, slots=True)

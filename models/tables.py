@@ -59,6 +59,13 @@ class Service(Base):
     bot_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     bot_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Which AI answers: "knowledge", "bot" or "model"; None for rows older than migration 0007, which answer
+    # as they always did (a bot URL, else the configured model, else the knowledge folder).
+    answered_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    remind_after_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    disabled_flags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # flag kinds turned off
+    help_phrases: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # an admin's own triggers
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Account(Base):
@@ -73,6 +80,8 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(10), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    preferences: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
 
 
 class ApiKey(Base):
@@ -86,6 +95,8 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Conversation(Base):

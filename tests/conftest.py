@@ -43,10 +43,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 async def settings(tmp_path: Path, backend: str) -> AsyncIterator[Settings]:
     if backend == "sqlite":
         # synchronous FULL, the default, as users run it: every write waits for its flush
-        yield Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}")
+        yield Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}",
+            knowledge_root=str(tmp_path / "knowledge"),
+        )
         return
     async with scratch_postgres_database() as url:
-        yield Settings(database_url=url)
+        yield Settings(database_url=url, knowledge_root=str(tmp_path / "knowledge"))
 
 
 @asynccontextmanager

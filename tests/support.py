@@ -36,6 +36,9 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"
     }  # NiceGUI would think it is a test
     env.update(HANDOFF_DATABASE_URL=database_url, **extra)
+    if database_url.startswith("sqlite") and "HANDOFF_KNOWLEDGE_ROOT" not in extra:
+        # the sample services' knowledge is copied beside the test's database, not into the repository
+        env["HANDOFF_KNOWLEDGE_ROOT"] = str(Path(database_url.split("///", 1)[1]).parent / "knowledge")
     return env
 
 

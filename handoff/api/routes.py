@@ -48,7 +48,7 @@ async def bot_conversation(
     conversation_id: str, core: CoreDep, x_api_key: Annotated[str | None, Header()] = None
 ) -> str:
     """The conversation id, once the API key proves the caller is its service's bot."""
-    service = await core.services.service_for_key(x_api_key) if x_api_key else None
+    service = await core.keys.service_for(x_api_key) if x_api_key else None
     if service is None:
         raise Unauthorized("a valid service API key is needed (X-API-Key)")
     conversation = await core.conversations.get(conversation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from detection.base import MessageContext
@@ -34,6 +35,9 @@ class KnowledgeCache:
                 return base
             return cached[1]
 
+    def forget(self, folder: str) -> None:
+        self._bases.pop(Path(folder), None)
+
 
 THANKS = re.compile(
     r"^\W*(?:thanks?|thank you|thx|ty|great|perfect|awesome|ok(?:ay)?|cool|got it|that helps?)\b",
@@ -60,22 +64,61 @@ def small_talk(text: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Consultation:
+    """What the built-in AI would say to a question, and why: the specialist agent, the answer, the
+    matched question and its score, or no answer (Non-Answer)."""
+
+    agent: str | None
+    text: str
+    answered: bool
+    matched_question: str | None = None
+    score: float | None = None
+
+
 class KnowledgeResponder:
     def __init__(self, cache: KnowledgeCache) -> None:
         self._cache = cache
         self._help_requested = HelpRequested()
 
     async def reply(self, request: ReplyRequest) -> Reply | None:
-        folder = request.service.knowledge_dir
-        if not folder:
-            return Reply(DONT_KNOW, answered=False)
-        base = await self._cache.get(folder)
         conversation = request.conversation
-        if self._help_requested.detect(MessageContext(role="user", text=request.question)):
-            return Reply(PERSON_ASKED, answered=True, agent=conversation.agent_name)
-        chat = small_talk(request.question)
+        found = await self.consult(
+            request.service.knowledge_dir,
+            request.question,
+            agent_name=conversation.agent_name,
+            opening_question=conversation.opening_question,
+        )
+        return Reply(found.text, answered=found.answered, agent=found.agent)
+
+    async def consult(
+        self,
+        folder: str | None,
+        question: str,
+        *,
+        agent_name: str | None = None,
+        opening_question: str | None = None,
+    ) -> Consultation:
+        """The answer to `question` in a conversation held by `agent_name` (or routed by its opening
+        question): the one path of the live AI and of the knowledge page's "Try a question"."""
+        if not folder:
+            return Consultation(None, DONT_KNOW, answered=False)
+        base = await self._cache.get(folder)
+        if self._help_requested.detect(MessageContext(role="user", text=question)):
+            return Consultation(agent_name, PERSON_ASKED, answered=True)
+        chat = small_talk(question)
         if chat is not None:
-            return Reply(chat, answered=True, agent=conversation.agent_name)
-        agent = conversation.agent_name or base.route(conversation.opening_question or request.question)
-        answer = base.answer(agent, request.question)
-        return Reply(answer.text, answered=answer.answered, agent=answer.agent or agent)
+            return Consultation(agent_name, chat, answered=True)
+        agent = agent_name or base.route(opening_question or question)
+        answer = base.answer(agent, question)
+        return Consultation(
+            answer.agent or agent,
+            answer.text,
+            answered=answer.answered,
+            matched_question=answer.question,
+            score=answer.score,
+        )
+
+    def forget(self, folder: str) -> None:
+        """Drop the folder's cached index (its files were just written)."""
+        self._cache.forget(folder)

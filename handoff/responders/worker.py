@@ -11,7 +11,7 @@ import logging
 from handoff.bus import EventBus, Subscription
 from handoff.conversations import Conversations
 from handoff.errors import AISilenced, Conflict, NotFound
-from handoff.events import MessageAdded
+from handoff.events import MessageAdded, ServiceChanged
 from handoff.responders.base import Reply, ReplyRequest, Responder, ServiceConfig
 from handoff.services import Services
 
@@ -34,12 +34,19 @@ class ResponderWorker:
         self._knowledge = knowledge
         self._model = model
         self._bot = bot
-        self._subscription: Subscription | None = None
-        self._configs: dict[str, ServiceConfig] = {}  # a service's knowledge folder and bot never change
+        self._subscriptions: list[Subscription] = []
+        self._configs: dict[str, ServiceConfig] = {}  # forgotten when the service's settings change
 
     def responder_for(self, service: ServiceConfig) -> Responder | None:
-        """A service with a bot URL asks its bot; else the configured model; else its knowledge folder.
-        Without any, an external bot is expected to answer through the API on its own."""
+        """The responder of the service's chosen AI. An external bot without a URL answers through the API
+        on its own (None). Services from before the choice existed: a bot URL asks the bot; else the
+        configured model; else the knowledge folder."""
+        if service.answered_by == "bot":
+            return self._bot if service.bot_url else None
+        if service.answered_by == "model":
+            return self._model
+        if service.answered_by == "knowledge":
+            return self._knowledge
         if service.bot_url:
             return self._bot
         if self._model is not None:
@@ -49,11 +56,18 @@ class ResponderWorker:
         return None
 
     def start(self, bus: EventBus) -> None:
-        self._subscription = bus.subscribe(MessageAdded, self.on_message)
+        self._subscriptions = [
+            bus.subscribe(MessageAdded, self.on_message),
+            bus.subscribe(ServiceChanged, self._forget),
+        ]
 
     def stop(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = []
+
+    def _forget(self, event: ServiceChanged) -> None:
+        self._configs.pop(event.after.slug, None)
 
     async def on_message(self, event: MessageAdded) -> None:
         conversation = event.conversation

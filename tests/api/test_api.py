@@ -22,7 +22,7 @@ async def open_conversation(
 
 
 async def bot_key(core: Core) -> dict[str, str]:
-    return {"X-API-Key": await core.services.new_api_key(slug="shop")}
+    return {"X-API-Key": await core.keys.create(slug="shop", agent=None)}
 
 
 async def test_health_and_docs(api: httpx.AsyncClient) -> None:
@@ -194,7 +194,7 @@ async def test_tokens_are_checked_on_every_call_and_open_only_their_own_conversa
 
 async def test_the_bot_needs_its_own_services_key(api: httpx.AsyncClient, core: Core) -> None:
     await core.services.add(slug="bank", name="Bank")
-    other_key = {"X-API-Key": await core.services.new_api_key(slug="bank")}
+    other_key = {"X-API-Key": await core.keys.create(slug="bank", agent=None)}
     cid, auth = await open_conversation(api)
     url = f"/api/v1/conversations/{cid}/ai-messages"
     assert (await api.post(url, json={"text": "hi"})).status_code == 401

@@ -22,4 +22,4 @@ async def test_migrating_twice_changes_nothing(core: Core) -> None:
     await core.db.migrate()
     async with core.db.read() as session:
         version = await session.scalar(text("select version_num from alembic_version"))
-    assert version == "0006"
+    assert version == "0007"
