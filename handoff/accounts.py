@@ -8,6 +8,8 @@ operator at the shell (`main.py agent ...`), who may do everything.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -152,6 +154,26 @@ class Accounts:
             raise Unauthorized("wrong email or password")
         if not await self._matches(account.password_hash, password):
             raise Unauthorized("wrong email or password")
+        return _ref(account)
+
+    async def session_key(self, account_id: int) -> str:
+        """What a console session keeps beside the account id: it changes with the password, so resetting
+        or changing it ends every session of the account."""
+        async with self._db.read() as session:
+            query = select(Account.password_hash).where(Account.id == account_id)
+            password_hash = await session.scalar(query)
+        if password_hash is None:
+            raise NotFound("no such account")
+        return _session_key(password_hash)
+
+    async def for_session(self, account_id: int, key: str) -> AgentRef | None:
+        """The active account of a console session whose key is still valid, or None."""
+        async with self._db.read() as session:
+            account = await session.get(Account, account_id)
+        if account is None or not account.active:
+            return None
+        if not hmac.compare_digest(_session_key(account.password_hash), key):
+            return None
         return _ref(account)
 
     async def get(self, account_id: int) -> AgentRef | None:
@@ -346,6 +368,10 @@ async def _keep_an_admin(session: AsyncSession, account: Account) -> None:
     )
     if not others:
         raise Conflict("the last active admin can't be demoted or deactivated")
+
+
+def _session_key(password_hash: str) -> str:
+    return hashlib.sha256(b"handoff console session\0" + password_hash.encode()).hexdigest()[:32]
 
 
 def _check_name(name: str) -> None:

@@ -117,7 +117,7 @@ class Handoffs:
         async with self._db.write() as session:
             account = await _account(session, agent)
             locked = await self._held(session, conversation_id, account)
-            events = _release(session, locked, account)
+            events = await _release(session, locked, account)
         await self._publish(events)
         return locked.card()
 
@@ -224,12 +224,13 @@ class Handoffs:
             await self._bus.publish(event)
 
 
-def _release(
+async def _release(
     session: AsyncSession, locked: records.Locked, account: Account, *, because: str | None = None
 ) -> list[Event]:
     before = locked.card()
     locked.claim(None)
     message = records.add_message(session, locked, role="system", text=RELEASED_TEXT)
+    await session.flush()  # the message's id, for its event
     records.audit(
         session,
         action="release",
@@ -256,7 +257,7 @@ async def release_held(session: AsyncSession, account: Account) -> list[Event]:
     events: list[Event] = []
     for conversation_id in list(held):
         locked = await records.lock_conversation(session, conversation_id)
-        events += _release(session, locked, account, because="account_deactivated")
+        events += await _release(session, locked, account, because="account_deactivated")
     return events
 
 

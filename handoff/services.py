@@ -524,6 +524,7 @@ async def _hand_back_to_ai(session: AsyncSession, service: Service, agent: Agent
         locked.conversation.status = "ai_active"
         locked.claim(None)
         message = records.add_message(session, locked, role="system", text=RESUMED_TEXT)
+        await session.flush()  # the message's id, for its event
         after = locked.card()
         events += [
             MessageAdded(records.message_view(message), after),
@@ -539,6 +540,7 @@ async def _close(session: AsyncSession, conversation_id: str) -> list[Event]:
     before = locked.card()
     message = records.add_message(session, locked, role="system", text=CLOSED_TEXT)
     locked.conversation.ended_at = records.utcnow()
+    await session.flush()  # the message's id, for its event
     after = locked.card()
     return [
         MessageAdded(records.message_view(message), after),

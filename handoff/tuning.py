@@ -39,8 +39,9 @@ class ThresholdPreview:
         self._detector = next((d for d in detectors if d.kind == "negative_feedback"), None)
 
     @property
-    def available(self) -> bool:
-        return self._detector is not None
+    def default_threshold(self) -> float:
+        """The threshold of a service without its own."""
+        return float(getattr(self._detector, "default_threshold", DEFAULT_THRESHOLD))
 
     async def recent(
         self, *, slug: str, agent: AgentRef | None, last: int = RECENT

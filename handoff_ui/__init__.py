@@ -26,10 +26,8 @@ def install(core: Core, *, start_core: bool = False, freeze_startup_heap: bool =
     from fastapi.responses import RedirectResponse
     from nicegui import app, ui
 
-    from handoff_ui import chat_page, help_page, login_page
-    from handoff_ui.handoff_page import HandoffScreen
+    from handoff_ui import pages
     from handoff_ui.live import Live
-    from handoff_ui.session import signed_in, to_login
     from handoff_ui.speedups import remember_handler_signatures
 
     remember_handler_signatures()
@@ -57,23 +55,10 @@ def install(core: Core, *, start_core: bool = False, freeze_startup_heap: bool =
         shared=True,
     )
 
-    login_page.register(core)
-    help_page.register(core, live)
-    chat_page.register(core, live)
+    pages.register(core, live)
 
     @ui.page("/", title="Handoff")
     def index() -> RedirectResponse:
         return RedirectResponse("/handoff", status_code=303)
-
-    @ui.page("/handoff", title="Human Handoff · Handoff")
-    async def handoff(conversation: str | None = None) -> object:
-        agent = await signed_in(core)
-        if agent is None:
-            return to_login("/handoff")
-        screen = HandoffScreen(core, live, agent)
-        await screen.build()
-        if conversation:
-            screen.open(conversation)
-        return None
 
     return live

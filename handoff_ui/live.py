@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from dataclasses import dataclass
 
 from nicegui import Event
 
 from handoff.bus import Subscription
 from handoff.core import Core
-from handoff.events import ConversationUpdated, MessageAdded, ServiceAdded, ServiceModeChanged
+from handoff.events import (
+    AccountChanged,
+    ConversationUpdated,
+    KnowledgeSaved,
+    MessageAdded,
+    ServiceAdded,
+    ServiceChanged,
+    ServiceModeChanged,
+)
 from handoff.views import ConversationView, FlagView, Stats
 from handoff_ui.board_index import BoardIndex
 
@@ -46,6 +55,10 @@ class Live:
         self.stats_changed: Event[[Stats]] = Event()
         self.attention_raised: Event[[AttentionRaised]] = Event()
         self.index_reloaded: Event[[]] = Event()
+        self.service_changed: Event[[ServiceChanged]] = Event()
+        self.account_changed: Event[[AccountChanged]] = Event()
+        self.knowledge_saved: Event[[KnowledgeSaved]] = Event()
+        self.online: Counter[int] = Counter()  # open console tabs per account, in this process
         self.stats = Stats(active=0, attention=0, paused=0)
         self.index = BoardIndex()
         self._subscriptions: list[Subscription] = []
@@ -60,6 +73,9 @@ class Live:
             bus.subscribe(MessageAdded, self.message_added.emit),
             bus.subscribe(ServiceModeChanged, self.mode_changed.emit),
             bus.subscribe(ServiceAdded, self.service_added.emit),
+            bus.subscribe(ServiceChanged, self.service_changed.emit),
+            bus.subscribe(AccountChanged, self.account_changed.emit),
+            bus.subscribe(KnowledgeSaved, self.knowledge_saved.emit),
         ]
         await self._load_index()
         self.stats = await self.core.board.stats()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from nicegui import ui
 
@@ -62,7 +63,7 @@ class ServiceSection:
         with ui.element("section").classes("w-full q-mb-lg") as self.element:
             self.element.props(f"data-testid=service-{service.slug} data-mode={service.mode}")
             with ui.row().classes("items-center gap-3 q-mb-sm"):
-                ui.label(service.name).classes("text-h6")
+                self.title = ui.label(service.name).classes("text-h6")
                 self.modes = ModeButtons(
                     service.mode, lambda mode: on_mode(service.slug, mode), enabled=can_change_mode
                 )
@@ -75,9 +76,15 @@ class ServiceSection:
         self.sync()
 
     def show_mode(self, mode: Mode) -> None:
-        self.service = ServiceView(self.service.id, self.service.slug, self.service.name, mode)
+        self.service = replace(self.service, mode=mode)
         self.element.props(f"data-mode={mode}")
         self.modes.show(mode)
+
+    def show_service(self, service: ServiceView) -> None:
+        """The service's settings changed: its name (and mode) as they are now."""
+        self.service = service
+        self.title.set_text(service.name)
+        self.show_mode(service.mode)
 
     def show_more(self) -> None:
         self.cap += PAGE_SIZE

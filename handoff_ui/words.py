@@ -33,3 +33,11 @@ RESUME_AI = "Resume AI"
 RELEASE = "Release"
 DISMISS = "Dismiss flags"
 NOT_NEEDED = "Not needed"
+AI_WORDS = {
+    "knowledge": "Built-in knowledge",
+    "bot": "External bot",
+    "model": "OpenAI-compatible model",
+}
+ROLE_NAMES = {"agent": "Agent", "admin": "Admin"}
+SAVE = "Save"
+CANCEL = "Cancel"

@@ -103,3 +103,23 @@
   }
   setInterval(watchCards, 1000);
 })();
+
+// The unsaved-changes guard of the settings pages. The server sets `dirty` as edits come and go; while it is
+// set, a link asks the page first (its "You have unsaved changes" dialog) and a reload, Back or closing the
+// tab gets the browser's own prompt.
+(function () {
+  window.handoffGuard = { dirty: false, set(dirty) { this.dirty = Boolean(dirty); } };
+  window.addEventListener("beforeunload", (event) => {
+    if (!window.handoffGuard.dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+  document.addEventListener("click", (event) => {
+    if (!window.handoffGuard.dirty || event.defaultPrevented) return;
+    const link = event.target.closest && event.target.closest("a[href]");
+    if (!link || link.target === "_blank" || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    event.stopPropagation();
+    emitEvent("handoff_leave", link.getAttribute("href"));
+  }, true);
+})();

@@ -13,8 +13,8 @@ from nicegui.testing import User
 
 from handoff.core import Core
 from handoff.events import ConversationUpdated
-from handoff_ui import frame
 from handoff_ui.cards import ConversationCard
+from handoff_ui.components import frame
 from handoff_ui.live import Live
 from handoff_ui.services_view import PAGE_SIZE
 from tests.ui.conftest import log_in

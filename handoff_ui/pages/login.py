@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError
-from handoff_ui.session import sign_in
-
-
-def safe_next(path: str | None) -> str:
-    """Only a path on this site (never another host) is followed after logging in."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return "/handoff"
+from handoff_ui.session import safe_next, sign_in, sign_out
 
 
 def register(core: Core) -> None:
+    @ui.page("/logout", title="Log out · Handoff")
+    def logout() -> RedirectResponse:
+        sign_out()
+        return RedirectResponse("/login", status_code=303)
+
     @ui.page("/login", title="Log in · Handoff")
     def login(next: str | None = None) -> None:
         async def submit() -> None:
@@ -29,7 +28,7 @@ def register(core: Core) -> None:
                 error.set_text("Wrong email or password.")
                 password.value = ""
                 return
-            sign_in(agent)
+            sign_in(agent, await core.accounts.session_key(agent.id))
             ui.navigate.to(safe_next(next))
 
         with ui.card().classes("absolute-center w-96 q-pa-lg gap-3"):

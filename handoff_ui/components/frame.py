@@ -9,12 +9,19 @@ from collections.abc import Callable
 
 from nicegui import ui
 
+from handoff.events import AccountChanged
 from handoff.views import AgentRef
 from handoff_ui.live import AttentionRaised, Live
-from handoff_ui.session import sign_out
 from handoff_ui.words import FLAG_WORDS
 
-PAGES = (("/handoff", "Human Handoff"), ("/help", "Help"))
+# (path, title, admins only): the header links each reader may open.
+PAGES = (
+    ("/handoff", "Human Handoff", False),
+    ("/services", "Services", True),
+    ("/team", "Team", True),
+    ("/account", "Account", False),
+    ("/help", "Help", False),
+)
 SOUND_STATE_SECONDS = 5.0  # how long a page has to tell its sound setting (on connecting, on a toggle)
 
 
@@ -25,9 +32,11 @@ def console_frame(
     without it, the toast leads to the Human Handoff screen."""
     with ui.header().classes("items-center bg-slate-800 text-white q-px-md q-py-sm gap-4"):
         ui.label("Handoff").classes("text-lg font-bold")
-        for path, title in PAGES:
+        for path, title, admins_only in PAGES:
+            if admins_only and not agent.is_admin:
+                continue
             link = ui.link(title, path).classes("text-white no-underline")
-            if path == current:
+            if current == path or current.startswith(path + "/"):
                 link.classes("font-bold underline")
         ui.space()
         with (
@@ -42,12 +51,8 @@ def console_frame(
         )
         sound.on_click(lambda: _toggle_sound(sound))
         ui.label(agent.display_name).classes("text-sm")
-
-        def log_out() -> None:
-            sign_out()
-            ui.navigate.to("/login")
-
-        ui.button("Log out", on_click=log_out).props("flat dense color=white no-caps")
+        # A link, not a button: leaving with unsaved edits asks first, as every header link does.
+        ui.link("Log out", "/logout").classes("text-white no-underline text-sm")
     # Not preloaded: a preloaded audio element kept the browser's audio service busy on every idle console
     # page (~8 ms of CPU per second each, measured); the chime loads the first time it plays.
     ui.add_body_html('<audio id="handoff-chime" src="/sounds/attention.wav" preload="none"></audio>')
@@ -68,6 +73,27 @@ def console_frame(
     # A function of this tab's own: NiceGUI unsubscribes by equality when a tab closes, so a shared function
     # would be unsubscribed from every tab at once.
     live.attention_raised.subscribe(notify)
+
+    def follow_account(event: AccountChanged) -> None:
+        """This tab's own account changed elsewhere: signed out (deactivated, password reset) it leaves at
+        once; a new role or name redraws the page (its links and what it may do)."""
+        if event.account.id != agent.id:
+            return
+        if event.signed_out or not event.account.active:
+            ui.run_javascript("window.handoffGuard.set(false); window.location.href = '/login'")
+        elif event.account.role != agent.role or event.account.display_name != agent.display_name:
+            ui.run_javascript("window.handoffGuard.set(false); window.location.reload()")
+
+    live.account_changed.subscribe(follow_account)
+    client = ui.context.client
+    live.online[agent.id] += 1
+
+    def gone() -> None:
+        live.online[agent.id] -= 1
+        if live.online[agent.id] <= 0:
+            del live.online[agent.id]
+
+    client.on_delete(gone)
 
 
 def _notify(raised: AttentionRaised) -> None:

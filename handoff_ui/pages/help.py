@@ -5,9 +5,9 @@ from __future__ import annotations
 from nicegui import ui
 
 from handoff.core import Core
-from handoff_ui.frame import console_frame
+from handoff.views import AgentRef
+from handoff_ui.components.page import enter
 from handoff_ui.live import Live
-from handoff_ui.session import signed_in, to_login
 
 HELP = """
 ## Help
@@ -81,10 +81,9 @@ Customer locations come from GeoLite2 data created by MaxMind, available from ht
 def register(core: Core, live: Live) -> None:
     @ui.page("/help", title="Help · Handoff")
     async def help_page() -> object:
-        agent = await signed_in(core)
-        if agent is None:
-            return to_login("/help")
-        console_frame(live, agent, "/help")
+        agent = await enter(core, live, "/help")
+        if not isinstance(agent, AgentRef):
+            return agent
         with ui.column().classes("w-full max-w-3xl q-pa-lg"):
             ui.markdown(HELP)
         return None

@@ -6,12 +6,13 @@ from nicegui import background_tasks, ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError
-from handoff.events import ConversationUpdated, ServiceAdded, ServiceModeChanged
+from handoff.events import ConversationUpdated, ServiceAdded, ServiceChanged, ServiceModeChanged
 from handoff.views import AgentRef, Mode, ServiceView, Stats
-from handoff_ui.frame import console_frame
+from handoff_ui.components.frame import console_frame
 from handoff_ui.live import Live
 from handoff_ui.panel import ConversationPanel
 from handoff_ui.services_view import ModeButtons, ServiceSection
+from handoff_ui.session import signed_in, to_login
 from handoff_ui.words import ACTIVE, MODE_WORDS, NEEDS_ATTENTION, PAUSED, SET_ALL
 
 
@@ -48,10 +49,11 @@ class HandoffScreen:
             self._stats = self._stats_bar(self._live.stats)
             self._sections = ui.column().classes("w-full gap-2")
             with self._sections:
-                if not services:
-                    self._empty = ui.label(
-                        "No services yet. Add one with: main.py service add --slug S --name N"
-                    )
+                with ui.row().classes("items-center gap-2") as self._empty:
+                    ui.label("No services yet.").classes("text-grey-8")
+                    if self._agent.is_admin:
+                        ui.link("Add one on the Services page", "/services")
+                self._empty.set_visibility(not services)
                 for service in services:
                     self._add_section(service)
 
@@ -59,6 +61,7 @@ class HandoffScreen:
         self._live.message_added.subscribe(self.panel.on_message)
         self._live.mode_changed.subscribe(self._on_mode)
         self._live.service_added.subscribe(self._on_service)
+        self._live.service_changed.subscribe(self._on_service_changed)
         self._live.stats_changed.subscribe(self._show_stats)
         self._live.index_reloaded.subscribe(self._resync)
 
@@ -112,7 +115,26 @@ class HandoffScreen:
 
     def _on_service(self, event: ServiceAdded) -> None:
         self._add_section(event.service)
+        self._services_counted()
+
+    def _on_service_changed(self, event: ServiceChanged) -> None:
+        """A renamed service is shown by its new name; an archived one leaves the screen, a restored one
+        comes back."""
+        service = event.after
+        section = self.sections.get(service.slug)
+        if service.archived:
+            if section is not None:
+                self.sections.pop(service.slug).element.delete()
+        elif section is None:
+            self._add_section(service)
+        else:
+            section.show_service(service)
+        self._services_counted()
+
+    def _services_counted(self) -> None:
         self._set_all.set_visibility(len(self.sections) >= 2)
+        self._set_all_buttons.show(_common_mode([s.service.mode for s in self.sections.values()]))
+        self._empty.set_visibility(not self.sections)
 
     async def _set_mode(self, slug: str, mode: Mode) -> None:
         await self._change_modes([slug], mode)
@@ -135,6 +157,20 @@ class HandoffScreen:
                 await self._core.services.set_mode(slug=slugs[0], mode=mode, agent=self._agent)
         except HandoffError as error:
             ui.notify(str(error), type="warning")
+
+
+def register(core: Core, live: Live) -> None:
+    @ui.page("/handoff", title="Human Handoff · Handoff")
+    async def handoff(conversation: str | None = None) -> object:
+        agent = await signed_in(core)
+        if agent is None:
+            return to_login("/handoff")
+        await core.accounts.seen(agent.id)
+        screen = HandoffScreen(core, live, agent)
+        await screen.build()
+        if conversation:
+            screen.open(conversation)
+        return None
 
 
 def _common_mode(modes: list[str]) -> str:

@@ -1,0 +1,31 @@
+"""Entering a console page: signed in or sent to log in, the frame drawn, admin pages refused to others."""
+
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from handoff.core import Core
+from handoff.views import AgentRef
+from handoff_ui.components.frame import console_frame
+from handoff_ui.live import Live
+from handoff_ui.session import signed_in, to_login
+
+ONLY_ADMINS = "Only admins can open this page."
+
+
+async def enter(
+    core: Core, live: Live, path: str, *, admins_only: bool = False, current: str | None = None
+) -> AgentRef | RedirectResponse | None:
+    """The signed-in agent, with the frame drawn; a redirect to log in; or None when the page is for admins
+    and the agent is not one (the refusal is drawn and none of the page's data is read)."""
+    agent = await signed_in(core)
+    if agent is None:
+        return to_login(path)
+    await core.accounts.seen(agent.id)
+    console_frame(live, agent, current or path)
+    if admins_only and not agent.is_admin:
+        with ui.column().classes("w-full q-pa-lg"):
+            ui.label(ONLY_ADMINS).classes("text-h6").props("data-testid=only-admins role=alert")
+        return None
+    return agent

@@ -1,0 +1,20 @@
+"""The console's pages, one module per page (its URL names it): `register` adds them all."""
+
+from __future__ import annotations
+
+from handoff.core import Core
+from handoff_ui.live import Live
+
+
+def register(core: Core, live: Live) -> None:
+    from handoff_ui.pages import account, chat, handoff, help, knowledge, login, service, services, team
+
+    login.register(core)
+    handoff.register(core, live)
+    help.register(core, live)
+    chat.register(core, live)
+    services.register(core, live)
+    service.register(core, live)
+    knowledge.register(core, live)
+    team.register(core, live)
+    account.register(core, live)

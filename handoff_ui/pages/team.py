@@ -1,0 +1,186 @@
+"""/team (admins): the console's accounts, their role, last seen and whether online; "Add agent", role
+changes, "Reset password", "Deactivate"."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from handoff.accounts import generated_password
+from handoff.core import Core
+from handoff.errors import HandoffError
+from handoff.events import AccountChanged
+from handoff.views import AccountView, AgentRef
+from handoff_ui.cards import relative_time
+from handoff_ui.components.form import UnsavedGuard
+from handoff_ui.components.page import enter
+from handoff_ui.components.secrets import show_once
+from handoff_ui.live import Live
+from handoff_ui.words import CANCEL, ROLE_NAMES, SAVE
+
+
+class TeamPage:
+    def __init__(self, core: Core, live: Live, agent: AgentRef) -> None:
+        self._core = core
+        self._live = live
+        self._agent = agent
+
+    async def build(self) -> None:
+        accounts = await self._core.accounts.all(by=self._agent)
+        with ui.column().classes("w-full max-w-4xl q-pa-lg gap-4"):
+            with ui.row().classes("w-full items-center"):
+                ui.label("Team").classes("text-h5")
+                ui.space()
+                ui.button("Add agent", icon="person_add", on_click=self._open_add).props("no-caps")
+            self._rows = ui.column().classes("w-full gap-2")
+        self._draw(accounts)
+        self._build_add()
+        self._live.account_changed.subscribe(self._on_changed)
+
+    def _draw(self, accounts: list[AccountView]) -> None:
+        self._rows.clear()
+        with self._rows:
+            for account in accounts:
+                self._row(account)
+
+    def _row(self, account: AccountView) -> None:
+        online = self._live.online.get(account.id, 0) > 0
+        card = ui.card().classes("w-full q-pa-sm").props("data-testid=account-row")
+        card.props["data-email"] = account.email  # set, not parsed: an address may hold any character
+        card.props["data-active"] = str(account.active).lower()
+        with card, ui.row().classes("w-full items-center gap-3"):
+            ui.label(account.display_name).classes("font-bold")
+            ui.label(account.email).classes("text-grey-8")
+            if not account.active:
+                ui.badge("Deactivated", color="grey")
+            elif online:
+                ui.badge("Online", color="positive").props("data-testid=online")
+            seen = relative_time(account.last_seen_at) if account.last_seen_at else "never"
+            ui.label(f"last seen {seen}").classes("text-grey-7 text-sm")
+            ui.space()
+            role = ui.select(ROLE_NAMES, value=account.role, label="Role").props("dense outlined")
+            role.classes("w-32")
+            role.on_value_change(lambda event, a=account: self._set_role(a, event.value))
+            if account.active:
+                ui.button("Reset password", on_click=lambda a=account: self._reset(a)).props(
+                    "flat dense no-caps"
+                )
+                ui.button("Deactivate", on_click=lambda a=account: self._deactivate(a)).props(
+                    "flat dense no-caps color=negative"
+                )
+            else:
+                ui.button("Reactivate", on_click=lambda a=account: self._reactivate(a)).props(
+                    "flat dense no-caps"
+                )
+
+    async def _reload(self) -> None:
+        self._draw(await self._core.accounts.all(by=self._agent))
+
+    async def _on_changed(self, _event: AccountChanged) -> None:
+        await self._reload()
+
+    async def _set_role(self, account: AccountView, role: str) -> None:
+        if role == account.role:
+            return
+        try:
+            await self._core.accounts.set_role(account_id=account.id, role=role, by=self._agent)  # type: ignore[arg-type]
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+        await self._reload()
+
+    async def _reset(self, account: AccountView) -> None:
+        if not await _confirm(f"Give {account.display_name} a new password? Their open pages sign out."):
+            return
+        try:
+            password = await self._core.accounts.reset_password(account_id=account.id, by=self._agent)
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+            return
+        show_once(f"{account.display_name}'s new password", password)
+
+    async def _deactivate(self, account: AccountView) -> None:
+        question = (
+            f"Deactivate {account.display_name}? They can no longer log in, every page they have open signs "
+            "out, and the conversations they hold are released, each customer told."
+        )
+        if not await _confirm(question, action="Deactivate"):
+            return
+        try:
+            await self._core.accounts.deactivate(account_id=account.id, by=self._agent)
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+
+    async def _reactivate(self, account: AccountView) -> None:
+        try:
+            await self._core.accounts.reactivate(account_id=account.id, by=self._agent)
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+
+    # -- Add agent ---------------------------------------------------------------------------------------
+
+    def _build_add(self) -> None:
+        with ui.dialog() as self._dialog, ui.card().classes("w-96").props("data-testid=add-agent"):
+            ui.label("Add agent").classes("text-h6")
+            self.guard = guard = UnsavedGuard()
+            self._email = guard.track(ui.input("Email").props("outlined type=email"), field="email")
+            self._name = guard.track(ui.input("Name").props("outlined"), field="name")
+            self._password = guard.track(ui.input("Password").props("outlined"), field="password")
+            ui.button(
+                "Generate a password", on_click=lambda: self._password.set_value(generated_password())
+            ).props("flat dense no-caps")
+            self._role = guard.track(ui.select(ROLE_NAMES, value="agent", label="Role").props("outlined"))
+            with ui.row().classes("w-full justify-end"):
+                ui.button(CANCEL, on_click=self._close_add).props("flat no-caps")
+                guard.save_button(ui.button(SAVE, on_click=self._add).props("no-caps"))
+
+    def _open_add(self) -> None:
+        self._dialog.open()
+
+    def _close_add(self) -> None:
+        for element, value in (
+            (self._email, ""),
+            (self._name, ""),
+            (self._password, ""),
+            (self._role, "agent"),
+        ):
+            self.guard.reset(element, value)
+        self.guard.saved()
+        self._dialog.close()
+
+    async def _add(self) -> None:
+        password = self._password.value or ""
+        try:
+            await self._core.accounts.add(
+                email=self._email.value or "",
+                name=self._name.value or "",
+                password=password,
+                admin=self._role.value == "admin",
+                by=self._agent,
+            )
+        except HandoffError as error:
+            self.guard.show_error(error)
+            return
+        name = self._name.value
+        self._close_add()
+        show_once(f"{name}'s password", password)
+        await self._reload()
+
+
+async def _confirm(question: str, *, action: str = "Reset password") -> bool:
+    with ui.dialog() as dialog, ui.card().classes("w-96"):
+        ui.label(question)
+        with ui.row().classes("w-full justify-end"):
+            ui.button(CANCEL, on_click=lambda: dialog.submit(False)).props("flat no-caps")
+            ui.button(action, on_click=lambda: dialog.submit(True)).props("no-caps color=negative")
+    result = await dialog
+    dialog.delete()
+    return bool(result)
+
+
+def register(core: Core, live: Live) -> None:
+    @ui.page("/team", title="Team · Handoff")
+    async def team_page() -> object:
+        agent = await enter(core, live, "/team", admins_only=True)
+        if not isinstance(agent, AgentRef):
+            return agent
+        await TeamPage(core, live, agent).build()
+        return None
