@@ -7,7 +7,7 @@ from nicegui import ui
 
 def show_once(title: str, secret: str) -> None:
     """A dialog with the secret as text; closing it is the last time anyone sees it."""
-    with ui.dialog() as dialog, ui.card().classes("w-[32rem]").props("data-testid=shown-once"):
+    with ui.dialog() as dialog, ui.card().classes("w-96").props("data-testid=shown-once"):
         ui.label(title).classes("text-h6")
         ui.label("Shown only once: copy it now.").classes("text-grey-8")
         ui.label(secret).classes("font-mono break-all q-pa-sm bg-grey-2").props("data-testid=secret")

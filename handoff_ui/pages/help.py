@@ -73,6 +73,31 @@ on every console page, this one included. Click **Open** on the notice to go to 
 speaker button at the top right turns the sound off and on; browsers only let a page play sound after you
 have clicked somewhere on it once.
 
+### The admin console
+Admins have more pages in the header. A settings page tracks your edits: **Save** is enabled only when
+something changed, problems show beside their field, and leaving with unsaved edits asks first ("You have
+unsaved changes": **Stay** or **Leave**; a reload or closing the tab gets the browser's own question). Every
+change reaches every open page at once and lands in the audit log with who made it and what it was before.
+
+- **Services**: each service with its mode, its live conversations and the AI that answers it; **New
+  service** asks for a Name and a Slug (the chat's address, /chat/slug). A service's page sets its name and
+  mode; which flags it raises; its **Negative Feedback threshold**, with a preview of how many of its recent
+  customer messages would have raised the flag at that value; **Remind after (seconds)**; its own trigger
+  phrases for Help Requested (the Talk to a human button always raises it); who answers (built-in knowledge,
+  an external bot with its signing secret, shown once, or an OpenAI-compatible model); its bot's API keys,
+  each shown once; and **Archive service** (live conversations end, each customer told).
+- **Knowledge**: the service's specialist agents and their questions and answers. **Add question** asks for
+  the Specialist agent, the Question and the Answer; **Save** writes them to the service's files, which stay
+  editable by hand. **Try a question** shows which agent would answer and what, or Non-Answer.
+  **Unanswered questions** lists what customers asked that the AI could not answer, similar questions
+  together; **Add an answer** turns one into knowledge, and from then on the AI answers it.
+- **Team**: every account with its role, when it was last seen and whether it is online. **Add agent**,
+  change a role, **Reset password** (the new one is shown once), **Deactivate** (the account can no longer log
+  in, its open pages sign out, and what it held is released, each customer told). The last active admin
+  always stays.
+- **Account** (everyone): your name, your password (the current one is asked), and your notification
+  preferences.
+
 ### Location data
 Customer locations come from GeoLite2 data created by MaxMind, available from https://www.maxmind.com.
 """

@@ -90,7 +90,7 @@ class KnowledgePage:
                             "flat dense no-caps color=negative"
                         )
                     for e, entry in enumerate(agent.entries):
-                        with ui.column().classes("w-full gap-0 q-pl-sm").props("data-testid=knowledge-entry"):
+                        with ui.column().classes("w-full gap-1 q-pl-sm").props("data-testid=knowledge-entry"):
                             with ui.row().classes("w-full items-center gap-2"):
                                 ui.label(entry.question).classes("font-bold")
                                 ui.space()
@@ -252,7 +252,7 @@ class KnowledgePage:
                 "text-grey-8"
             )
             with ui.row().classes("w-full items-center gap-2"):
-                self._try_input = ui.input("Question to try").props("outlined").classes("flex-grow")
+                self._try_input = ui.input("Question to try").props("outlined").classes("grow")
                 self._try_input.on("keydown.enter", self.try_question)
                 ui.button(TRY, on_click=self.try_question).props("no-caps outline")
             self._try_result = ui.column().classes("w-full gap-1").props("data-testid=try-result")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from handoff.events import AccountChanged, Event, ServiceChanged, ServiceModeChanged
+from handoff.events import AccountChanged, Event, MessageAdded, ServiceChanged, ServiceModeChanged
 from handoff.handoffs import RELEASED_TEXT, RESUMED_TEXT
 from handoff.services import CLOSED_TEXT
 from handoff.views import AgentRef
@@ -310,6 +310,8 @@ async def test_deactivating_an_agent_releases_what_they_held_and_ends_their_sess
     assert (await core.conversations.messages(cid))[-1].text == RELEASED_TEXT
     (changed,) = [e for e in events if isinstance(e, AccountChanged)]
     assert changed.signed_out and not changed.account.active
+    (told,) = [e for e in events if isinstance(e, MessageAdded)]  # every console shows the notice
+    assert told.message.id is not None and told.message.text == RELEASED_TEXT
     assert await core.accounts.get(alice.id) is None
     with pytest.raises(Unauthorized):
         await core.accounts.authenticate(email="alice@example.com", password="password-1")

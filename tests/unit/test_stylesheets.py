@@ -65,7 +65,7 @@ def requested_classes() -> dict[str, str]:
     """Class name -> where it is asked for: the arguments of `.classes(...)`, what `*_classes` functions
     return, colour classes (text-*, bg-*) written anywhere, and the static classes of our Vue templates."""
     found: dict[str, str] = {}
-    for path in sorted(UI.glob("*.py")):
+    for path in sorted(UI.rglob("*.py")):  # the pages and components too
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
             strings: list[ast.expr] = []

@@ -22,9 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("services") as batch:
         batch.add_column(sa.Column("answered_by", sa.String(16), nullable=True))
-        batch.add_column(
-            sa.Column("remind_after_seconds", sa.Integer(), nullable=False, server_default="60")
-        )
+        batch.add_column(sa.Column("remind_after_seconds", sa.Integer(), nullable=False, server_default="60"))
         batch.add_column(sa.Column("disabled_flags", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("help_phrases", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
