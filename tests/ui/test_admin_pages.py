@@ -197,3 +197,37 @@ async def test_an_agent_renames_themselves_and_keeps_their_preferences(
     await until(lambda: not save.enabled)
     assert (await core.accounts.get(agent.id)).display_name == "Ada L."  # type: ignore[union-attr]
     assert not (await core.accounts.preferences(agent.id)).sound
+
+
+async def test_an_unanswered_question_becomes_an_answer_from_its_row(
+    user: User, console: tuple[Core, Live], tmp_path: Path
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop", knowledge_dir=str(tmp_path / "shop"))
+    cid = (
+        await core.conversations.start(service_slug="shop", text="Do you sell gift cards?")
+    ).conversation.id
+    await until_answered(core, cid)
+    await log_in(user, core)
+    await user.open("/services/shop/knowledge")
+    (row,) = by_test_id(user, "unanswered-question")
+    await user.should_see("asked once")
+    assert any(isinstance(e, ui.button) and e.text == "Add an answer" for e in row.descendants())
+    user.find(kind=ui.button, content="Add an answer").click()
+    assert field(user, "Question").value == "Do you sell gift cards?"  # pre-filled
+    typed(user, "Specialist agent", "Sales")
+    typed(user, "Answer", "Yes, from 10 to 200 euros.")
+    click(user, "Save")
+    await until(lambda: not by_test_id(user, "unanswered-question"))
+    await user.should_see("None: every question customers asked has an answer.")
+
+
+async def until_answered(core: Core, cid: str) -> None:
+    async def answered() -> bool:
+        await core.bus.drain()
+        return any(m.role == "ai" for m in await core.conversations.messages(cid))
+
+    for _ in range(200):
+        if await answered():
+            return
+    raise AssertionError("the AI never answered")
