@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from handoff.core import Core
+from handoff.settings import Settings
 from tests.support import Server, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -160,3 +163,47 @@ def test_the_session_secret_survives_a_restart(server: Server, database_url: str
     server.stop()
     server.start()
     assert asyncio.run(secret()) == before
+
+
+def test_the_admin_commands_change_a_service_and_deactivate_an_agent(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    assert run_cli(database_url, "service", "add", "--slug", "shop", "--name", "Shop").returncode == 0
+    changed = run_cli(
+        database_url,
+        "service",
+        "set",
+        "--slug",
+        "shop",
+        "--name",
+        "Web Shop",
+        "--mode",
+        "human_only",
+        "--negative-threshold",
+        "-0.4",
+        "--remind-after",
+        "90",
+    )
+    assert changed.returncode == 0, changed.stderr
+    refused = run_cli(database_url, "service", "set", "--slug", "shop", "--remind-after", "1")
+    assert refused.returncode == 2 and "remind after 10 to 86400 seconds" in refused.stderr
+    for email in ("ada@example.com", "bo@example.com"):
+        args = ["agent", "add", "--email", email, "--name", email[:2], "--password", "password-1", "--admin"]
+        assert run_cli(database_url, *args).returncode == 0
+    assert run_cli(database_url, "agent", "deactivate", "--email", "bo@example.com").returncode == 0
+    listed = run_cli(database_url, "agent", "list").stdout.splitlines()
+    assert [line.split("\t")[1:5] for line in listed] == [
+        ["ada@example.com", "ad", "admin", "active"],
+        ["bo@example.com", "bo", "admin", "deactivated"],
+    ]
+    last_admin = run_cli(database_url, "agent", "deactivate", "--email", "ada@example.com")
+    assert last_admin.returncode == 2 and "last active admin" in last_admin.stderr
+
+    async def service() -> tuple[str, str, float | None, int]:
+        core = Core.create(Settings(database_url=database_url))
+        try:
+            view = await core.services.get("shop")
+        finally:
+            await core.db.dispose()
+        return view.name, view.mode, view.negative_threshold, view.remind_after_seconds
+
+    assert asyncio.run(service()) == ("Web Shop", "human_only", -0.4, 90)
