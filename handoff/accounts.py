@@ -154,7 +154,7 @@ class Accounts:
             raise Unauthorized("wrong email or password")
         if not await self._matches(account.password_hash, password):
             raise Unauthorized("wrong email or password")
-        return _ref(account)
+        return records.account_view(account).ref()
 
     async def session_key(self, account_id: int) -> str:
         """What a console session keeps beside the account id: it changes with the password, so resetting
@@ -174,12 +174,12 @@ class Accounts:
             return None
         if not hmac.compare_digest(_session_key(account.password_hash), key):
             return None
-        return _ref(account)
+        return records.account_view(account).ref()
 
     async def get(self, account_id: int) -> AgentRef | None:
         async with self._db.read() as session:
             account = await session.get(Account, account_id)
-            return _ref(account) if account and account.active else None
+            return records.account_view(account).ref() if account and account.active else None
 
     async def seen(self, account_id: int) -> None:
         """Note that the account is using the console now (written at most once a minute)."""
@@ -379,9 +379,3 @@ def _check_name(name: str) -> None:
         raise Invalid("a display name is needed", field="name")
     if len(name.strip()) > 200:
         raise Invalid("a display name is at most 200 characters", field="name")
-
-
-def _ref(account: Account) -> AgentRef:
-    return AgentRef(
-        id=account.id, display_name=account.display_name, role="admin" if account.role == "admin" else "agent"
-    )

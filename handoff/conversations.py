@@ -362,8 +362,8 @@ class Conversations:
             before = locked.card()
             message.rating = value
             flag = None
-            thumbs_down_on = "thumbs_down" not in (locked.service.disabled_flags or ())
-            if value == "down" and locked.conversation.ended_at is None and thumbs_down_on:
+            opens = value == "down" and locked.conversation.ended_at is None
+            if opens and records.raises(locked.service, "thumbs_down"):
                 flag = records.add_flag(
                     session,
                     locked,
@@ -480,9 +480,8 @@ class Conversations:
             phrases=tuple(locked.service.help_phrases or ()),
         )
         flags = []
-        disabled = locked.service.disabled_flags or ()
         for detector in self._detectors_for(cast(Role, message.role)):
-            if detector.kind in disabled:
+            if not records.raises(locked.service, detector.kind):
                 continue
             finding = detector.detect(context)
             if finding is None:

@@ -60,8 +60,7 @@ class KnowledgeAdmin:
         """Write the agents as the service's files. ChangedElsewhere if the folder is not at `based_on`."""
         folder = await self._folder(slug, agent)
         async with self._saving:
-            before = await asyncio.to_thread(knowledge_files.read, folder)
-            saved = await asyncio.to_thread(knowledge_files.write, folder, agents, based_on=based_on)
+            before, saved = await asyncio.to_thread(knowledge_files.write, folder, agents, based_on=based_on)
         self._responder.forget(str(folder))
         async with self._db.write() as session:
             acting = await acting_admin(session, agent)

@@ -54,34 +54,41 @@ class Folder:
 
 
 def read(folder: Path) -> Folder:
-    files = _files(folder)
-    agents = tuple(_parse(path.name, text) for path, text in files)
-    return Folder(agents=agents, version=_version(files))
+    return _folder(_files(folder))
 
 
-def write(folder: Path, agents: tuple[SpecialistAgent, ...], *, based_on: str) -> Folder:
+def write(folder: Path, agents: tuple[SpecialistAgent, ...], *, based_on: str) -> tuple[Folder, Folder]:
     """Write `agents` as the folder's files, each atomically, and remove the files of agents no longer
-    there. Refused (ChangedElsewhere) when the folder is not at `based_on` any more."""
+    there; returns the folder before and after. Refused (ChangedElsewhere) when the folder is not at
+    `based_on` any more."""
     agents = checked(agents)
     folder.mkdir(parents=True, exist_ok=True)
     files = _files(folder)
-    if _version(files) != based_on:
+    before = _folder(files)
+    if before.version != based_on:
         raise ChangedElsewhere(
             "the knowledge files changed on disk since this page read them: reload to see the changes"
         )
-    taken = {path.name for path, _ in files}
-    kept: set[str] = set()
+    old = {path.name: text for path, text in files}
+    written: list[tuple[Path, str]] = []
     for agent in agents:
-        name = agent.file if agent.file in taken else _new_file_name(agent.name, taken | kept)
-        kept.add(name)
+        name = (
+            agent.file
+            if agent.file in old
+            else _new_file_name(agent.name, old.keys() | {p.name for p, _ in written})
+        )
         text = render(agent)
-        target = folder / name
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            _replace(target, text)
-    for path, _ in files:
-        if path.name not in kept:
-            path.unlink()
-    return read(folder)
+        if old.get(name) != text:
+            _replace(folder / name, text)
+        written.append((folder / name, text))
+    for name in old.keys() - {path.name for path, _ in written}:
+        (folder / name).unlink()
+    return before, _folder(sorted(written))
+
+
+def _folder(files: list[tuple[Path, str]]) -> Folder:
+    """The agents of these files (in name order) and their version."""
+    return Folder(agents=tuple(_parse(path.name, text) for path, text in files), version=_version(files))
 
 
 def render(agent: SpecialistAgent) -> str:

@@ -93,6 +93,11 @@ def service_view(service: Service) -> ServiceView:
     )
 
 
+def raises(service: Service, kind: str) -> bool:
+    """Whether the service raises flags of this kind (an admin can switch kinds off)."""
+    return kind not in (service.disabled_flags or ())
+
+
 def account_view(account: Account) -> AccountView:
     return AccountView(
         id=account.id,

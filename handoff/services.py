@@ -118,7 +118,7 @@ class Services:
                 knowledge_dir=service.knowledge_dir,
                 bot_url=service.bot_url,
                 bot_secret=service.bot_secret,
-                answered_by=cast(AnsweredBy | None, service.answered_by),
+                answered_by=self.answered_by(records.service_view(service)),
             )
 
     def settings_of(self, service: ServiceView) -> ServiceSettings:
@@ -140,26 +140,11 @@ class Services:
         always has: its bot URL, else the configured model, else its knowledge)."""
         if service.answered_by is not None:
             return service.answered_by
-        if service.bot_url:
-            return "bot"
-        if self.model_available:
-            return "model"
-        return "knowledge" if service.knowledge_dir else "bot"
+        return _answering(service.bot_url, service.knowledge_dir, model=self.model_available)
 
     def knowledge_folder(self, slug: str) -> Path:
         """Where a service whose knowledge is written in the console keeps its files."""
         return self._knowledge_root / slug
-
-    async def live_counts(self) -> dict[str, int]:
-        """Live conversations per service slug."""
-        async with self._db.read() as session:
-            rows = await session.execute(
-                select(Service.slug, func.count(Conversation.id))
-                .join(Conversation, Conversation.service_id == Service.id)
-                .where(Conversation.ended_at.is_(None))
-                .group_by(Service.slug)
-            )
-            return {slug: count for slug, count in rows.all()}
 
     async def held_count(self, slugs: Sequence[str]) -> int:
         """How many active conversations of these services a human holds or has paused (for confirmation)."""
@@ -200,16 +185,8 @@ class Services:
                 "a slug is lowercase letters, digits and dashes (not first), at most 64 characters",
                 field="slug",
             )
-        if answered_by is None:  # as a service always answered: a bot URL, else the model, else knowledge
-            answered_by = (
-                "bot"
-                if bot_url
-                else "model"
-                if self.model_available
-                else "knowledge"
-                if knowledge_dir
-                else "bot"
-            )
+        if answered_by is None:
+            answered_by = _answering(bot_url, knowledge_dir, model=self.model_available)
         settings = self._checked(
             slug,
             ServiceSettings(
@@ -433,6 +410,16 @@ class Services:
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             await self._bus.publish(event)
+
+
+def _answering(bot_url: str | None, knowledge_dir: str | None, *, model: bool) -> AnsweredBy:
+    """Which AI answers a service that has not chosen, as services always have: its bot URL, else the
+    configured model, else its knowledge folder, else an external bot posting through the API."""
+    if bot_url:
+        return "bot"
+    if model:
+        return "model"
+    return "knowledge" if knowledge_dir else "bot"
 
 
 def _audit(

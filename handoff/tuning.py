@@ -75,7 +75,7 @@ class ThresholdPreview:
         """How many of `messages` would raise Negative Feedback at `threshold` (None: the default)."""
         detector = self._detector
         if detector is None:
-            return Preview(threshold or 0.0, 0, len(messages))
+            return Preview(self.default_threshold if threshold is None else threshold, 0, len(messages))
 
         def raised() -> int:
             return sum(

@@ -81,10 +81,6 @@ class ServiceView:
     help_phrases: tuple[str, ...] = ()
     archived: bool = False
 
-    def alerts_on(self, kind: str) -> bool:
-        """Whether this service raises flags of `kind` (an admin can turn a kind off)."""
-        return kind not in self.disabled_flags
-
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyView:

@@ -23,7 +23,7 @@ class ServiceConfig:
     knowledge_dir: str | None = None
     bot_url: str | None = None
     bot_secret: str | None = None
-    answered_by: str | None = None  # "knowledge", "bot" or "model"; None: as before it was a setting
+    answered_by: str = "knowledge"  # "knowledge", "bot" or "model"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,22 +38,13 @@ class ResponderWorker:
         self._configs: dict[str, ServiceConfig] = {}  # forgotten when the service's settings change
 
     def responder_for(self, service: ServiceConfig) -> Responder | None:
-        """The responder of the service's chosen AI. An external bot without a URL answers through the API
-        on its own (None). Services from before the choice existed: a bot URL asks the bot; else the
-        configured model; else the knowledge folder."""
+        """The responder of the service's AI (`Services.config` has resolved which one). An external bot
+        without a URL answers through the API on its own (None)."""
         if service.answered_by == "bot":
             return self._bot if service.bot_url else None
         if service.answered_by == "model":
             return self._model
-        if service.answered_by == "knowledge":
-            return self._knowledge
-        if service.bot_url:
-            return self._bot
-        if self._model is not None:
-            return self._model
-        if service.knowledge_dir:
-            return self._knowledge
-        return None
+        return self._knowledge
 
     def start(self, bus: EventBus) -> None:
         self._subscriptions = [
