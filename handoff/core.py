@@ -80,7 +80,7 @@ class Core:
             conversations=conversations,
             handoffs=Handoffs(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             services=services,
-            keys=ServiceKeys(db=db),
+            keys=ServiceKeys(db=db, bus=bus),
             knowledge=KnowledgeAdmin(db=db, bus=bus, responder=built_in),
             tuning=ThresholdPreview(db=db, detectors=detectors),
             board=Board(db=db),

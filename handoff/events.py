@@ -118,6 +118,13 @@ class ServiceChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKeysChanged(Event):
+    """A key of the service's bot was created or revoked."""
+
+    service_slug: str
+
+
+@dataclass(frozen=True, slots=True)
 class KnowledgeSaved(Event):
     """A service's knowledge files were written from the console."""
 

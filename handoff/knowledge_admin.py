@@ -110,12 +110,8 @@ class KnowledgeAdmin:
                 )
             ).all()
         groups = _grouped([(text, at, cid) for text, at, cid in rows if text])
-        still = []
-        for group in groups:
-            found = await self._responder.consult(str(folder), group.question)
-            if not found.answered:
-                still.append(group)
-        return still
+        found = await self._responder.consult_all(str(folder), [group.question for group in groups])
+        return [group for group, answer in zip(groups, found, strict=True) if not answer.answered]
 
     async def _folder(self, slug: str, agent: AgentRef | None) -> Path:
         async with self._db.read() as session:

@@ -13,8 +13,10 @@ from sqlalchemy import select, update
 
 from handoff import records
 from handoff.accounts import acting_admin
+from handoff.bus import EventBus
 from handoff.conversations import hash_secret
 from handoff.errors import Invalid, NotFound
+from handoff.events import ApiKeysChanged
 from handoff.views import AgentRef, ApiKeyView, ServiceView
 from models import ApiKey, Database, Service
 
@@ -23,8 +25,9 @@ MAX_LABEL = 100
 
 
 class ServiceKeys:
-    def __init__(self, *, db: Database) -> None:
+    def __init__(self, *, db: Database, bus: EventBus) -> None:
         self._db = db
+        self._bus = bus
 
     async def create(self, *, slug: str, label: str = "", agent: AgentRef | None) -> str:
         """A new key for the service's external bot. Only its hash is kept: show it once."""
@@ -54,6 +57,7 @@ class ServiceKeys:
                 key_id=row.id,
                 label=label,
             )
+        await self._bus.publish(ApiKeysChanged(slug))
         return key
 
     async def listed(self, *, slug: str, agent: AgentRef | None) -> list[ApiKeyView]:
@@ -89,15 +93,17 @@ class ServiceKeys:
             )
             if key is None:
                 raise NotFound("no such key for this service")
-            if key.revoked_at is None:
-                key.revoked_at = records.utcnow()
-                records.audit(
-                    session,
-                    action="api_key_revoked",
-                    account_id=acting.id if acting else None,
-                    service_id=key.service_id,
-                    key_id=key.id,
-                )
+            if key.revoked_at is not None:
+                return
+            key.revoked_at = records.utcnow()
+            records.audit(
+                session,
+                action="api_key_revoked",
+                account_id=acting.id if acting else None,
+                service_id=key.service_id,
+                key_id=key.id,
+            )
+        await self._bus.publish(ApiKeysChanged(slug))
 
     async def service_for(self, key: str) -> ServiceView | None:
         """The live service a bot's key opens (noting its use), or None."""

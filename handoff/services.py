@@ -238,13 +238,7 @@ class Services:
             after = records.service_view(service)
             changed = _differences(previous, settings)
             if changed:
-                _audit(
-                    session,
-                    "service_changed",
-                    acting,
-                    service,
-                    changes=changed,
-                )
+                _audit(session, "service_changed", acting, service, changes=changed)
         if before != after:
             events.insert(0, ServiceChanged(before, after, agent.id if agent else None))
         await self._publish(events)
@@ -349,18 +343,10 @@ class Services:
                 if service.mode == mode:
                     continue
                 before = records.service_view(service)
-                events += await _change_mode(session, service, cast(Mode, mode), agent)
-                _audit(
-                    session,
-                    "set_mode",
-                    acting,
-                    service,
-                    mode=mode,
-                    previous=before.mode,
-                )
-                events.insert(
-                    0, ServiceChanged(before, records.service_view(service), acting.id if acting else None)
-                )
+                changed = await _change_mode(session, service, cast(Mode, mode), agent)
+                _audit(session, "set_mode", acting, service, mode=mode, previous=before.mode)
+                after = records.service_view(service)
+                events += [ServiceChanged(before, after, agent.id if agent else None), *changed]
             views = [records.service_view(s) for s in services]
         await self._publish(events)
         return views

@@ -18,6 +18,7 @@ from handoff.bus import Subscription
 from handoff.core import Core
 from handoff.events import (
     AccountChanged,
+    ApiKeysChanged,
     ConversationUpdated,
     KnowledgeSaved,
     MessageAdded,
@@ -58,6 +59,7 @@ class Live:
         self.service_changed: Event[[ServiceChanged]] = Event()
         self.account_changed: Event[[AccountChanged]] = Event()
         self.knowledge_saved: Event[[KnowledgeSaved]] = Event()
+        self.api_keys_changed: Event[[ApiKeysChanged]] = Event()
         self.online: Counter[int] = Counter()  # open console tabs per account, in this process
         self.stats = Stats(active=0, attention=0, paused=0)
         self.index = BoardIndex()
@@ -76,6 +78,7 @@ class Live:
             bus.subscribe(ServiceChanged, self.service_changed.emit),
             bus.subscribe(AccountChanged, self.account_changed.emit),
             bus.subscribe(KnowledgeSaved, self.knowledge_saved.emit),
+            bus.subscribe(ApiKeysChanged, self.api_keys_changed.emit),
         ]
         await self._load_index()
         self.stats = await self.core.board.stats()

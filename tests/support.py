@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from handoff.core import Core
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it
 CHROMIUM_ARGS = [
@@ -113,3 +115,14 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+async def ai_reply(core: Core, text: str) -> tuple[str, bool | None]:
+    """Start a conversation of "shop" with `text` and wait for the AI's answer: its text and `answered`."""
+    cid = (await core.conversations.start(service_slug="shop", text=text)).conversation.id
+    for _ in range(200):
+        await core.bus.drain()
+        messages = [m for m in await core.conversations.messages(cid) if m.role == "ai"]
+        if messages:
+            return messages[-1].text, messages[-1].answered
+    raise AssertionError("the AI never answered")

@@ -104,6 +104,22 @@ class KnowledgeResponder:
         if not folder:
             return Consultation(None, DONT_KNOW, answered=False)
         base = await self._cache.get(folder)
+        return self._consult(base, question, agent_name=agent_name, opening_question=opening_question)
+
+    async def consult_all(self, folder: str, questions: list[str]) -> list[Consultation]:
+        """`consult` for many opening questions at once, off the event loop (the knowledge page asks it for
+        every unanswered question)."""
+        base = await self._cache.get(folder)
+        return await asyncio.to_thread(lambda: [self._consult(base, question) for question in questions])
+
+    def _consult(
+        self,
+        base: KnowledgeBase,
+        question: str,
+        *,
+        agent_name: str | None = None,
+        opening_question: str | None = None,
+    ) -> Consultation:
         if self._help_requested.detect(MessageContext(role="user", text=question)):
             return Consultation(agent_name, PERSON_ASKED, answered=True)
         chat = small_talk(question)

@@ -6,13 +6,15 @@ from nicegui import ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError
+from handoff.events import ApiKeysChanged
 from handoff.views import AgentRef, ApiKeyView
 from handoff_ui.cards import relative_time
 from handoff_ui.components.secrets import show_once
+from handoff_ui.live import Live
 
 
 class ApiKeys:
-    def __init__(self, core: Core, agent: AgentRef, slug: str, keys: list[ApiKeyView]) -> None:
+    def __init__(self, core: Core, live: Live, agent: AgentRef, slug: str, keys: list[ApiKeyView]) -> None:
         self._core = core
         self._agent = agent
         self._slug = slug
@@ -24,6 +26,11 @@ class ApiKeys:
                 self._label = ui.input("Label").props("outlined dense")
                 ui.button("New API key", on_click=self._create).props("no-caps outline")
         self._draw(keys)
+        live.api_keys_changed.subscribe(self._on_changed)
+
+    async def _on_changed(self, event: ApiKeysChanged) -> None:
+        if event.service_slug == self._slug:
+            self._draw(await self._core.keys.listed(slug=self._slug, agent=self._agent))
 
     def _draw(self, keys: list[ApiKeyView]) -> None:
         self._rows.clear()
@@ -49,9 +56,6 @@ class ApiKeys:
                             "flat dense no-caps color=negative"
                         )
 
-    async def _reload(self) -> None:
-        self._draw(await self._core.keys.listed(slug=self._slug, agent=self._agent))
-
     async def _create(self) -> None:
         try:
             key = await self._core.keys.create(
@@ -61,7 +65,6 @@ class ApiKeys:
             ui.notify(str(error), type="warning")
             return
         self._label.set_value("")
-        await self._reload()
         show_once("The new API key", key)
 
     async def _revoke(self, key: ApiKeyView) -> None:
@@ -69,5 +72,3 @@ class ApiKeys:
             await self._core.keys.revoke(slug=self._slug, key_id=key.id, agent=self._agent)
         except HandoffError as error:
             ui.notify(str(error), type="warning")
-            return
-        await self._reload()

@@ -78,9 +78,9 @@ class UnsavedGuard:
         """The core's refusal beside its field, or as a notice when it names none shown here."""
         element = self._errors.get(error.field or "")
         if element is not None:
-            element.error = _sentence(str(error))
+            element.error = sentence(str(error))
         else:
-            ui.notify(_sentence(str(error)), type="warning")
+            ui.notify(sentence(str(error)), type="warning")
 
     def ask(self, path: str) -> None:
         """Leaving for `path`: straight away without changes, else after the dialog's "Leave"."""
@@ -98,5 +98,6 @@ class UnsavedGuard:
         ui.run_javascript(f"window.handoffGuard.set(false); window.location.href = {path}")
 
 
-def _sentence(message: str) -> str:
+def sentence(message: str) -> str:
+    """A core message ("a name is needed") as a sentence on screen ("A name is needed.")."""
     return message[:1].upper() + message[1:] + ("" if message.endswith((".", "?", "!")) else ".")

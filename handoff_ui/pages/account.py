@@ -8,7 +8,7 @@ from handoff.accounts import Preferences
 from handoff.core import Core
 from handoff.errors import HandoffError
 from handoff.views import FLAG_KINDS, AgentRef
-from handoff_ui.components.form import UnsavedGuard
+from handoff_ui.components.form import UnsavedGuard, sentence
 from handoff_ui.components.page import enter
 from handoff_ui.live import Live
 from handoff_ui.session import sign_in
@@ -80,7 +80,7 @@ class AccountPage:
         except HandoffError as error:
             field = self._errors.get(error.field or "")
             if field is not None:
-                field.error = f"{str(error)[:1].upper()}{str(error)[1:]}."
+                field.error = sentence(str(error))
             else:
                 ui.notify(str(error), type="warning")
             return

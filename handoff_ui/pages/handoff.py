@@ -8,12 +8,13 @@ from handoff.core import Core
 from handoff.errors import HandoffError
 from handoff.events import ConversationUpdated, ServiceAdded, ServiceChanged, ServiceModeChanged
 from handoff.views import AgentRef, Mode, ServiceView, Stats
+from handoff_ui.components.confirm import confirm_ai_only
 from handoff_ui.components.frame import console_frame
 from handoff_ui.live import Live
 from handoff_ui.panel import ConversationPanel
 from handoff_ui.services_view import ModeButtons, ServiceSection
 from handoff_ui.session import signed_in, to_login
-from handoff_ui.words import ACTIVE, MODE_WORDS, NEEDS_ATTENTION, PAUSED, SET_ALL
+from handoff_ui.words import ACTIVE, NEEDS_ATTENTION, PAUSED, SET_ALL
 
 
 class HandoffScreen:
@@ -148,7 +149,7 @@ class HandoffScreen:
             return
         targets = slugs if slugs is not None else list(self.sections)
         held = await self._core.services.held_count(targets) if mode == "ai_only" else 0
-        if held and not await _confirm(held, mode):
+        if held and not await confirm_ai_only(held):
             return
         try:
             if slugs is None:
@@ -175,16 +176,3 @@ def register(core: Core, live: Live) -> None:
 
 def _common_mode(modes: list[str]) -> str:
     return modes[0] if modes and all(m == modes[0] for m in modes) else ""
-
-
-async def _confirm(held: int, mode: str) -> bool:
-    noun = "conversation" if held == 1 else "conversations"
-    with ui.dialog() as dialog, ui.card().props("data-testid=confirm-mode"):
-        ui.label(f"Switch to {MODE_WORDS[mode]}?").classes("text-h6")
-        ui.label(f"{held} {noun} paused for a human will go back to the AI, and each customer will be told.")
-        with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=lambda: dialog.submit(False)).props("flat no-caps")
-            ui.button(f"Switch to {MODE_WORDS[mode]}", on_click=lambda: dialog.submit(True)).props("no-caps")
-    result = await dialog
-    dialog.delete()
-    return bool(result)

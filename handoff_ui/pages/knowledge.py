@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from handoff.core import Core
 from handoff.errors import ChangedElsewhere, HandoffError, Invalid, NotFound
@@ -18,7 +18,8 @@ from handoff.knowledge_admin import UnansweredQuestion
 from handoff.knowledge_files import Entry, Folder, SpecialistAgent
 from handoff.views import AgentRef, ServiceView
 from handoff_ui.cards import relative_time
-from handoff_ui.components.form import UnsavedGuard
+from handoff_ui.components.confirm import confirm
+from handoff_ui.components.form import UnsavedGuard, sentence
 from handoff_ui.components.page import enter
 from handoff_ui.live import Live
 from handoff_ui.words import CANCEL, FLAG_WORDS, SAVE
@@ -37,6 +38,7 @@ class KnowledgePage:
         self.folder = folder
         # (specialist agent, question) of the entry being edited, found by name after a reload; None: new
         self._editing: tuple[str, str] | None = None
+        self._own_save = False
 
     async def build(self) -> None:
         with ui.column().classes("w-full max-w-4xl q-pa-lg gap-4"):
@@ -196,28 +198,32 @@ class KnowledgePage:
 
     async def _remove_agent(self, a: int) -> None:
         agent = self.folder.agents[a]
-        if await _confirm(f"Remove {agent.name} and its {len(agent.entries)} questions?"):
+        title = f"Remove {agent.name} and its {len(agent.entries)} questions?"
+        if await confirm(title, action="Remove", danger=True):
             await self._save(tuple(x for i, x in enumerate(self.folder.agents) if i != a))
 
     async def _remove_entry(self, a: int, e: int) -> None:
         agent = self.folder.agents[a]
-        if await _confirm(f"Remove the question {agent.entries[e].question!r}?"):
+        if await confirm(f"Remove the question {agent.entries[e].question!r}?", action="Remove", danger=True):
             agents = list(self.folder.agents)
             agents[a] = replace(agent, entries=_without(agent.entries, e))
             await self._save(tuple(agents))
 
     async def _save(self, agents: tuple[SpecialistAgent, ...]) -> bool:
         try:
+            self._own_save = True  # its event is this page's own: the answer below shows it
             self.folder = await self._core.knowledge.save(
                 slug=self.service.slug, agents=agents, based_on=self.folder.version, agent=self._agent
             )
         except ChangedElsewhere as error:
-            self._conflict_text.set_text(f"{str(error)[:1].upper()}{str(error)[1:]}. Nothing was written.")
+            self._conflict_text.set_text(f"{sentence(str(error))} Nothing was written.")
             self._conflict.set_visibility(True)
             return False
         except HandoffError as error:
             self.guard.show_error(error)
             return False
+        finally:
+            self._own_save = False
         self._conflict.set_visibility(False)
         self._draw_agents()
         ui.notify("Saved.", type="positive")
@@ -229,12 +235,16 @@ class KnowledgePage:
         self._conflict.set_visibility(False)
         self._draw_agents()
 
-    async def _on_saved(self, event: KnowledgeSaved) -> None:
-        if event.service_slug != self.service.slug:
-            return
+    def _on_saved(self, event: KnowledgeSaved) -> None:
+        """Runs as the save is published, so this page's own save is told apart by `_own_save`."""
+        if event.service_slug == self.service.slug and not self._own_save:
+            background_tasks.create(self._follow_save(), name="follow a knowledge save")
+
+    async def _follow_save(self) -> None:
+        """Another admin saved: shown at once, unless the editor holds edits, which then stay."""
         current = await self._core.knowledge.open(slug=self.service.slug, agent=self._agent)
         if current.version == self.folder.version:
-            return  # this page's own save
+            return
         if self.guard.dirty:
             self._conflict_text.set_text("Another admin just saved this knowledge: reload before saving.")
             self._conflict.set_visibility(True)
@@ -319,17 +329,6 @@ def _take_out(agents: list[SpecialistAgent], agent_name: str, question: str) -> 
 
 def _without(entries: tuple[Entry, ...], index: int) -> tuple[Entry, ...]:
     return tuple(entry for i, entry in enumerate(entries) if i != index)
-
-
-async def _confirm(question: str) -> bool:
-    with ui.dialog() as dialog, ui.card():
-        ui.label(question)
-        with ui.row().classes("w-full justify-end"):
-            ui.button(CANCEL, on_click=lambda: dialog.submit(False)).props("flat no-caps")
-            ui.button("Remove", on_click=lambda: dialog.submit(True)).props("no-caps color=negative")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
 
 
 def register(core: Core, live: Live) -> None:

@@ -13,6 +13,7 @@ from handoff.services import ServiceSettings
 from handoff.tuning import Preview
 from handoff.views import ANSWERED_BY, FLAG_KINDS, MODES, AgentRef, ServiceView
 from handoff_ui.components.api_keys import ApiKeys
+from handoff_ui.components.confirm import confirm, confirm_ai_only
 from handoff_ui.components.form import UnsavedGuard
 from handoff_ui.components.page import enter
 from handoff_ui.components.secrets import show_once
@@ -40,6 +41,7 @@ class ServicePage:
         self._agent = agent
         self.service = service
         self._saved = core.services.settings_of(service)
+        self._own_change = False  # while this page's own save is on its way, its event is no news
 
     async def build(self) -> None:
         self._recent = await self._core.tuning.recent(slug=self.service.slug, agent=self._agent)
@@ -111,7 +113,7 @@ class ServicePage:
             with ui.row().classes("gap-2"):
                 guard.save_button(ui.button(SAVE, on_click=self.save).props("no-caps"))
                 ui.button(CANCEL, on_click=self.cancel).props("flat no-caps")
-            ApiKeys(self._core, self._agent, self.service.slug, keys)
+            ApiKeys(self._core, self._live, self._agent, self.service.slug, keys)
             with ui.card().classes("w-full q-pa-md gap-2"):
                 ui.label("Archive").classes("text-subtitle1")
                 ui.label("Takes the service off the console and the chat; it can be restored.").classes(
@@ -165,15 +167,18 @@ class ServicePage:
     async def save(self) -> None:
         if self.settings().mode == "ai_only" and self._saved.mode != "ai_only":
             held = await self._core.services.held_count([self.service.slug])
-            if held and not await _confirm_ai_only(held):
+            if held and not await confirm_ai_only(held):
                 return
         try:
+            self._own_change = True  # its event is this page's own: the answer below shows it
             update = await self._core.services.update(
                 slug=self.service.slug, settings=self.settings(), agent=self._agent
             )
         except HandoffError as error:
             self.guard.show_error(error)
             return
+        finally:
+            self._own_change = False
         self._show_saved(update.service)
         ui.notify("Saved.", type="positive")
         if update.new_bot_secret:
@@ -204,7 +209,7 @@ class ServicePage:
     def _on_changed(self, event: ServiceChanged) -> None:
         """Another admin (or the shell) changed this service: shown at once, unless it would overwrite
         edits made here, which then stay, with a notice."""
-        if event.after.slug != self.service.slug or event.after == self.service:
+        if self._own_change or event.after.slug != self.service.slug or event.after == self.service:
             return
         if not self.guard.dirty:
             self._show_saved(event.after)
@@ -229,21 +234,18 @@ class ServicePage:
             if live
             else "No conversation is live."
         )
-        with ui.dialog() as dialog, ui.card().props("data-testid=confirm-archive"):
-            ui.label(f"Archive {self.service.name}?").classes("text-h6")
-            ui.label(message)
-            with ui.row().classes("w-full justify-end"):
-                ui.button(CANCEL, on_click=lambda: dialog.submit(False)).props("flat no-caps")
-                ui.button(
-                    "End them and archive" if live else "Archive", on_click=lambda: dialog.submit(True)
-                ).props("no-caps color=negative")
-        confirmed = await dialog
-        dialog.delete()
+        confirmed = await confirm(
+            f"Archive {self.service.name}?",
+            message,
+            action="End them and archive" if live else "Archive",
+            danger=True,
+            test_id="confirm-archive",
+        )
         if not confirmed:
             return
         try:
             service = await self._core.services.archive(
-                slug=self.service.slug, agent=self._agent, end_live=True
+                slug=self.service.slug, agent=self._agent, end_live=bool(live)
             )
         except HandoffError as error:
             ui.notify(str(error), type="warning")
@@ -255,19 +257,6 @@ class ServicePage:
             self._show_saved(await self._core.services.restore(slug=self.service.slug, agent=self._agent))
         except HandoffError as error:
             ui.notify(str(error), type="warning")
-
-
-async def _confirm_ai_only(held: int) -> bool:
-    noun = "conversation" if held == 1 else "conversations"
-    with ui.dialog() as dialog, ui.card().props("data-testid=confirm-mode"):
-        ui.label(f"Switch to {MODE_WORDS['ai_only']}?").classes("text-h6")
-        ui.label(f"{held} {noun} paused for a human will go back to the AI, and each customer will be told.")
-        with ui.row().classes("w-full justify-end"):
-            ui.button(CANCEL, on_click=lambda: dialog.submit(False)).props("flat no-caps")
-            ui.button("Save", on_click=lambda: dialog.submit(True)).props("no-caps")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
 
 
 def register(core: Core, live: Live) -> None:

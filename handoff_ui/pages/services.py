@@ -25,25 +25,30 @@ class ServicesPage:
         self._live = live
         self._agent = agent
         self._counts: dict[str, ui.label] = {}
+        self._services: dict[str, ServiceView] = {}  # kept current from the events, in the order made
 
     async def build(self) -> None:
-        live_services, archived = (
-            await self._core.services.all(),
-            await self._core.services.all(archived=True),
-        )
+        services = await self._core.services.all() + await self._core.services.all(archived=True)
+        self._services = {s.slug: s for s in sorted(services, key=lambda s: s.id)}
         with ui.column().classes("w-full max-w-4xl q-pa-lg gap-4"):
             with ui.row().classes("w-full items-center"):
                 ui.label("Services").classes("text-h5")
                 ui.space()
                 ui.button("New service", icon="add", on_click=self._new_dialog_open).props("no-caps")
             self._list = ui.column().classes("w-full gap-2")
-            self._draw(live_services, archived)
+            self._draw()
         self._build_new_dialog()
-        self._live.service_added.subscribe(lambda _: self._redraw())
-        self._live.service_changed.subscribe(lambda _: self._redraw())
+        self._live.service_added.subscribe(lambda event: self._follow(event.service))
+        self._live.service_changed.subscribe(lambda event: self._follow(event.after))
         self._live.stats_changed.subscribe(lambda _: self._show_counts())
 
-    def _draw(self, services: list[ServiceView], archived: list[ServiceView]) -> None:
+    def _follow(self, service: ServiceView) -> None:
+        self._services[service.slug] = service
+        self._draw()
+
+    def _draw(self) -> None:
+        services = [s for s in self._services.values() if not s.archived]
+        archived = [s for s in self._services.values() if s.archived]
         self._list.clear()
         self._counts = {}
         with self._list:
@@ -82,9 +87,6 @@ class ServicesPage:
         for slug, label in self._counts.items():
             count = self._live.index.count(slug)
             label.set_text(f"{count} live conversation{'' if count == 1 else 's'}")
-
-    async def _redraw(self) -> None:
-        self._draw(await self._core.services.all(), await self._core.services.all(archived=True))
 
     async def _restore(self, service: ServiceView) -> None:
         try:

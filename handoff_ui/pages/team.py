@@ -11,6 +11,7 @@ from handoff.errors import HandoffError
 from handoff.events import AccountChanged
 from handoff.views import AccountView, AgentRef
 from handoff_ui.cards import relative_time
+from handoff_ui.components.confirm import confirm
 from handoff_ui.components.form import UnsavedGuard
 from handoff_ui.components.page import enter
 from handoff_ui.components.secrets import show_once
@@ -23,23 +24,25 @@ class TeamPage:
         self._core = core
         self._live = live
         self._agent = agent
+        self._accounts: dict[int, AccountView] = {}  # kept current from the events
 
     async def build(self) -> None:
-        accounts = await self._core.accounts.all(by=self._agent)
+        self._accounts = {a.id: a for a in await self._core.accounts.all(by=self._agent)}
         with ui.column().classes("w-full max-w-4xl q-pa-lg gap-4"):
             with ui.row().classes("w-full items-center"):
                 ui.label("Team").classes("text-h5")
                 ui.space()
                 ui.button("Add agent", icon="person_add", on_click=self._open_add).props("no-caps")
             self._rows = ui.column().classes("w-full gap-2")
-        self._draw(accounts)
+        self._draw()
         self._build_add()
         self._live.account_changed.subscribe(self._on_changed)
 
-    def _draw(self, accounts: list[AccountView]) -> None:
+    def _draw(self) -> None:
+        """Admins first, then by name, as the core lists them."""
         self._rows.clear()
         with self._rows:
-            for account in accounts:
+            for account in sorted(self._accounts.values(), key=lambda a: (a.role, a.display_name)):
                 self._row(account)
 
     def _row(self, account: AccountView) -> None:
@@ -72,11 +75,9 @@ class TeamPage:
                     "flat dense no-caps"
                 )
 
-    async def _reload(self) -> None:
-        self._draw(await self._core.accounts.all(by=self._agent))
-
-    async def _on_changed(self, _event: AccountChanged) -> None:
-        await self._reload()
+    def _on_changed(self, event: AccountChanged) -> None:
+        self._accounts[event.account.id] = event.account
+        self._draw()
 
     async def _set_role(self, account: AccountView, role: str) -> None:
         if role == account.role:
@@ -85,10 +86,11 @@ class TeamPage:
             await self._core.accounts.set_role(account_id=account.id, role=role, by=self._agent)  # type: ignore[arg-type]
         except HandoffError as error:
             ui.notify(str(error), type="warning")
-        await self._reload()
+            self._draw()  # the role shown goes back to the one the account has
 
     async def _reset(self, account: AccountView) -> None:
-        if not await _confirm(f"Give {account.display_name} a new password? Their open pages sign out."):
+        title = f"Give {account.display_name} a new password?"
+        if not await confirm(title, "Their open pages sign out.", action="Reset password", danger=True):
             return
         try:
             password = await self._core.accounts.reset_password(account_id=account.id, by=self._agent)
@@ -102,7 +104,7 @@ class TeamPage:
             f"Deactivate {account.display_name}? They can no longer log in, every page they have open signs "
             "out, and the conversations they hold are released, each customer told."
         )
-        if not await _confirm(question, action="Deactivate"):
+        if not await confirm(question, action="Deactivate", danger=True):
             return
         try:
             await self._core.accounts.deactivate(account_id=account.id, by=self._agent)
@@ -162,18 +164,6 @@ class TeamPage:
         name = self._name.value
         self._close_add()
         show_once(f"{name}'s password", password)
-        await self._reload()
-
-
-async def _confirm(question: str, *, action: str = "Reset password") -> bool:
-    with ui.dialog() as dialog, ui.card().classes("w-96"):
-        ui.label(question)
-        with ui.row().classes("w-full justify-end"):
-            ui.button(CANCEL, on_click=lambda: dialog.submit(False)).props("flat no-caps")
-            ui.button(action, on_click=lambda: dialog.submit(True)).props("no-caps color=negative")
-    result = await dialog
-    dialog.delete()
-    return bool(result)
 
 
 def register(core: Core, live: Live) -> None:

@@ -143,6 +143,7 @@ async def test_a_mode_saved_as_a_setting_hands_paused_conversations_back_to_the_
     core: Core, knowledge_shop: str, admin: AgentRef, alice: AgentRef
 ) -> None:
     cid = await start(core)
+    await core.bus.drain()  # the AI's answer to the opening question is in before the agent steps in
     await core.handoffs.take_over(conversation_id=cid, agent=alice)
     events = record(core)
     settings = core.services.settings_of(await core.services.get("shop"))

@@ -16,6 +16,7 @@ from handoff.knowledge import KnowledgeBase
 from handoff.knowledge_files import Entry, SpecialistAgent
 from handoff.responders.base import DONT_KNOW
 from handoff.views import AgentRef
+from tests.support import ai_reply
 
 RETURNS = SpecialistAgent(
     name="Returns",
@@ -34,16 +35,6 @@ async def folder_of(core: Core) -> Path:
     service = await core.services.get("shop")
     assert service.knowledge_dir
     return Path(service.knowledge_dir)
-
-
-async def ai_reply(core: Core, text: str) -> tuple[str, bool | None]:
-    cid = (await core.conversations.start(service_slug="shop", text=text)).conversation.id
-    for _ in range(200):
-        await core.bus.drain()
-        messages = [m for m in await core.conversations.messages(cid) if m.role == "ai"]
-        if messages:
-            return messages[-1].text, messages[-1].answered
-    raise AssertionError("the AI never answered")
 
 
 async def test_saved_knowledge_is_a_markdown_file_the_ai_answers_from(
