@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,39 +25,57 @@ VIEWPORT = {"width": 1400, "height": 900}  # every console and floor page the be
 CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "Texas"), ("Osaka", "Osaka")]
 
 
-async def seed(url: str, count: int) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Seeded:
+    """What the seed made: every conversation's token and service, which ones are flagged, and the one every
+    console page shows among its first cards (the newest flagged one)."""
+
+    tokens: dict[str, str]
+    services: dict[str, str]
+    flagged: list[str]  # oldest first
+
+    @property
+    def watched(self) -> tuple[str, str]:
+        return self.flagged[-1], self.tokens[self.flagged[-1]]
+
+
+async def seed(url: str, count: int) -> Seeded:
     """`count` live conversations over two services, one in ten flagged, in both services alike (so red cards
-    lead both groups, on screen, as in a real console). Returns the id and token of the newest flagged one,
-    which every console page shows among its first cards."""
+    lead both groups, on screen, as in a real console)."""
     core = Core.create(Settings(database_url=url, sqlite_synchronous="OFF"))
     await core.start()
     for slug in ("shop", "bank"):
         await core.services.add(slug=slug, name=slug.title())
-    flagged = ("", "")
+    tokens: dict[str, str] = {}
+    services: dict[str, str] = {}
+    flagged: list[str] = []
     for i in range(count):
         city, region = CITIES[i % len(CITIES)]
+        slug = "shop" if i % 2 else "bank"
         started = await core.conversations.start(
-            service_slug="shop" if i % 2 else "bank",
+            service_slug=slug,
             text=f"Question {i}: where is my order?",
             location=Location(city=city, region=region, country="XX"),
         )
+        conversation_id = started.conversation.id
+        tokens[conversation_id], services[conversation_id] = started.token, slug
         if i % 20 in (0, 5):  # 0: "bank", 5: "shop"
-            await core.conversations.request_human(conversation_id=started.conversation.id)
-            flagged = (started.conversation.id, started.token)
+            await core.conversations.request_human(conversation_id=conversation_id)
+            flagged.append(conversation_id)
     await core.stop()
-    return flagged
+    return Seeded(tokens, services, flagged)
 
 
 @contextlib.contextmanager
-def seeded_server(count: int, **env: str) -> Iterator[tuple[Server, tuple[str, str]]]:
+def seeded_server(count: int, **env: str) -> Iterator[tuple[Server, Seeded]]:
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever runs in this thread (Playwright)
-            watched = pool.submit(asyncio.run, seed(url, count)).result()
+            seeded = pool.submit(asyncio.run, seed(url, count)).result()
         add_agent(url, "ada@example.com", "Ada", admin=True)
         server = Server(url, Path(scratch) / "server.log", **env).start()
         try:
-            yield server, watched
+            yield server, seeded
         finally:
             server.stop()
 

@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--pages", type=int, default=5)
     args = parser.parse_args()
-    with seeded_server(args.conversations) as (server, watched):
-        figures = measure(server, args.pages, watched)
+    with seeded_server(args.conversations) as (server, seeded):
+        figures = measure(server, args.pages, seeded.watched)
     figures = {"benchmark": "console", "conversations": args.conversations, **figures}
     print(
         f"/handoff with {args.conversations} live conversations: ready in {figures['ready_ms_median']} ms "

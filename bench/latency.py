@@ -1,16 +1,25 @@
 """Latency: a customer message posted through the API, until the card changes in each of K console pages,
 against the floor (a minimal NiceGUI page whose label a POST pushes through an Event). Browser clocks are
-stamped by a MutationObserver with Date.now(), the POST's start with the same machine's clock."""
+stamped by a MutationObserver with Date.now(), the POST's start with the same machine's clock.
+
+    .venv/bin/python -m bench.latency [--conversations 1000] [--k 25] [--rounds 30] [--case spread]
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import random
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.common import VIEWPORT, floor_server, log_in
+from bench.common import VIEWPORT, Seeded, floor_server, log_in, seeded_server
+from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 OBSERVE = """([selector]) => {
     window.__changes = [];
@@ -27,26 +36,37 @@ def percentile(values: list[float], share: float) -> float:
 
 def collect(
     pages: list[Page],
-    selector: str,
     post: httpx.Client,
-    url: str,
     rounds: int,
-    body: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
+    target: Callable[[int], Target],
 ) -> list[float]:
-    for page in pages:
-        page.evaluate(OBSERVE, [selector])
+    """Each round: `target(round)` names the request and the element to watch; every page's first change
+    inside that element after the POST is its latency."""
     latencies: list[float] = []
-    for _ in range(rounds):
+    observed = None
+    for number in range(rounds):
+        aim = target(number)
+        if aim.selector != observed:
+            for page in pages:
+                page.evaluate(OBSERVE, [aim.selector])
+            observed = aim.selector
         for page in pages:
             page.evaluate("window.__changes = []")
         started = time.time() * 1000
-        post.post(url, json=body, headers=headers).raise_for_status()
+        post.post(aim.url, json=aim.body, headers=aim.headers).raise_for_status()
         for page in pages:
             page.wait_for_function("window.__changes.length > 0")
             latencies.append(page.evaluate("window.__changes[0]") - started)
         time.sleep(0.05)  # let the last frames of this round settle before the next POST (a benchmark pause)
     return latencies
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    selector: str
+    body: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
 
 
 def floor_latency(browser: Browser, k: int, rounds: int) -> list[float]:
@@ -59,36 +79,64 @@ def floor_latency(browser: Browser, k: int, rounds: int) -> list[float]:
             page.wait_for_function("window.did_handshake === true")
             pages.append(page)
         with httpx.Client() as client:
-            values = collect(pages, "[data-testid=floor-label]", client, f"{url}/bump", rounds)
+            label = Target(f"{url}/bump", "[data-testid=floor-label]")
+            values = collect(pages, client, rounds, lambda _: label)
         context.close()
         return values
 
 
+# How the messages of a round are spread over the board (issue 17): all to the first card (it keeps its
+# place), each to a card on screen below the first (it moves to the front of its service), or each to a red
+# card below the cards shown (it enters the list at the front and the last card shown leaves it; with every
+# red card shown, another card enters after them).
+CASES = ("one card", "spread", "entering")
+
+SHOWN = """slug => [...document.querySelectorAll(
+    `[data-testid=service-${slug}] [data-testid=conversation-card]`
+)].map(card => card.dataset.conversationId)"""
+
+
 def handoff_latency(
-    browser: Browser, server_url: str, watched: tuple[str, str], k: int, rounds: int
+    browser: Browser, server_url: str, seeded: Seeded, k: int, rounds: int, case: str = "one card"
 ) -> list[float]:
-    conversation_id, token = watched
     context = browser.new_context(viewport=VIEWPORT)
     login = context.new_page()
     log_in(login, server_url)
     login.close()
     pages = []
+    first_id, _ = seeded.watched
     for _ in range(k):
         page = context.new_page()
         page.goto(server_url + "/handoff")
-        page.locator(f"[data-conversation-id='{conversation_id}']").wait_for()
+        page.locator(f"[data-conversation-id='{first_id}']").wait_for()
         page.wait_for_function("window.did_handshake === true")
         pages.append(page)
-    with httpx.Client() as client:
-        values = collect(
-            pages,
-            f"[data-conversation-id='{conversation_id}']",
-            client,
+    choose = random.Random(17)
+
+    def message(conversation_id: str, selector: str) -> Target:
+        return Target(
             f"{server_url}/api/v1/conversations/{conversation_id}/messages",
-            rounds,
+            selector,
             body={"text": "Any news about my order?"},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {seeded.tokens[conversation_id]}"},
         )
+
+    def target(number: int) -> Target:
+        if case == "one card":
+            return message(first_id, f"[data-conversation-id='{first_id}']")
+        slug = ("shop", "bank")[number % 2]
+        section = f"[data-testid=service-{slug}]"
+        shown = pages[0].evaluate(SHOWN, slug)  # every page shows the same cards in the same order
+        if case == "spread":
+            return message(shown[choose.randrange(1, len(shown))], section)
+        on_screen = set(shown)
+        below = [c for c in seeded.flagged if seeded.services[c] == slug and c not in on_screen]
+        if not below:  # every red card is shown (300 conversations): one of the others enters after them
+            below = [c for c, s in seeded.services.items() if s == slug and c not in on_screen]
+        return message(choose.choice(below), section)
+
+    with httpx.Client() as client:
+        values = collect(pages, client, rounds, target)
     context.close()
     return values
 
@@ -103,3 +151,75 @@ def summary(values: list[float], k: int) -> dict[str, float]:
         "p95_ms": round(percentile(values, 0.95), 1),
         "slowest_round_ms": round(max(min(pages) for pages in rounds), 1),
     }
+
+
+def measure(
+    browser: Browser, ks: tuple[int, ...], counts: tuple[int, ...], cases: tuple[str, ...], rounds: int
+) -> dict[str, object]:
+    """The floor for each K, then each case for each K and count of live conversations, then the floor again:
+    each case against the floor of both runs together (this machine drifts within a run; both floors are
+    printed). Prints every figure as it goes."""
+    figures: dict[str, object] = {}
+    floor_values: dict[int, list[float]] = {k: [] for k in ks}
+
+    def floor(when: str) -> None:
+        for k in ks:
+            values = floor_latency(browser, k, rounds)
+            floor_values[k] += values
+            figures[f"floor_k{k}_{when}"] = measured = summary(values, k)
+            print(
+                f"latency floor ({when}), K={k}: p50 {measured['p50_ms']} ms, p95 {measured['p95_ms']} ms, "
+                f"slowest whole round {measured['slowest_round_ms']} ms",
+                flush=True,
+            )
+
+    floor("before")
+    ours: dict[str, dict[str, float]] = {}
+    for count in counts:
+        with seeded_server(count) as (server, seeded):
+            for k in ks:
+                for case in cases:
+                    values = handoff_latency(browser, server.url, seeded, k, rounds, case)
+                    ours[f"{count}|{k}|{case}"] = summary(values, k)
+    floor("after")
+    for k in ks:
+        figures[f"floor_k{k}"] = summary(floor_values[k], k)
+    for key, measured in ours.items():
+        count, k, case = key.split("|")
+        base = figures[f"floor_k{k}"]
+        assert isinstance(base, dict)
+        measured["p50_vs_floor"] = round(measured["p50_ms"] / base["p50_ms"], 2)
+        measured["p95_vs_floor"] = round(measured["p95_ms"] / base["p95_ms"], 2)
+        figures[f"handoff_{count}_k{k}_{case.replace(' ', '_')}"] = measured
+        print(
+            f"latency Handoff, {count} conversations, K={k}, {case}: p50 {measured['p50_ms']} ms "
+            f"({measured['p50_vs_floor']}x floor p50 {base['p50_ms']}), p95 {measured['p95_ms']} ms "
+            f"({measured['p95_vs_floor']}x floor p95 {base['p95_ms']}), slowest whole round "
+            f"{measured['slowest_round_ms']} ms",
+            flush=True,
+        )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.latency")
+    parser.add_argument("--conversations", type=int, action="append", help="live conversations (repeatable)")
+    parser.add_argument("--k", type=int, action="append", help="console pages open (repeatable)")
+    parser.add_argument("--case", choices=CASES, action="append", help="how messages spread (repeatable)")
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        figures = measure(
+            browser,
+            tuple(args.k or (25,)),
+            tuple(args.conversations or (1000,)),
+            tuple(args.case or CASES),
+            args.rounds,
+        )
+        browser.close()
+    print(json.dumps({"benchmark": "latency", **figures}))
+
+
+if __name__ == "__main__":
+    main()

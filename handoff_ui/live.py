@@ -28,6 +28,7 @@ from handoff.events import (
 )
 from handoff.views import ConversationView, FlagView, Stats
 from handoff_ui.board_index import BoardIndex
+from handoff_ui.cards import Faces
 
 RECONCILE_SECONDS = 15.0
 
@@ -63,6 +64,7 @@ class Live:
         self.online: Counter[int] = Counter()  # open console tabs per account, in this process
         self.stats = Stats(active=0, attention=0, paused=0)
         self.index = BoardIndex()
+        self.faces = Faces()
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
@@ -107,6 +109,7 @@ class Live:
         self._early = []  # changes that land while the index loads
         try:
             self.index.load(await self.core.board.active_cards())
+            self.faces.clear()
         finally:
             early, self._early = self._early, None
         for event in early:
@@ -122,6 +125,8 @@ class Live:
         if self._early is not None:
             self._early.append(event)
         self.index.apply(event.after)
+        if not event.after.active:
+            self.faces.forget(event.after.id)
         before, after = _counts(event.before), _counts(event.after)
         if before != after:
             self.stats = Stats(

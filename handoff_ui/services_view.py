@@ -9,7 +9,7 @@ from nicegui import ui
 
 from handoff.views import MODES, ConversationView, Mode, ServiceView
 from handoff_ui.board_index import BoardIndex
-from handoff_ui.cards import Cell, ConversationCard
+from handoff_ui.cards import Cell, ConversationCard, Faces
 from handoff_ui.words import MODE_WORDS
 
 # Cards rendered per service before "Show more" (four rows of four in a 1400x900 window). Building a card was
@@ -43,6 +43,11 @@ class ModeButtons:
             )
 
 
+class CardGrid(ui.element, component="components/card_grid.js"):
+    """The grid of a service's cards: a card is rendered again in the browser only when it changed itself, not
+    when another card moved, entered or left (card_grid.js)."""
+
+
 class ServiceSection:
     """Renders the first `cap` cards of the shared index for one service, updated in place."""
 
@@ -50,6 +55,7 @@ class ServiceSection:
         self,
         service: ServiceView,
         index: BoardIndex,
+        faces: Faces,
         *,
         on_open: Callable[[str], None],
         on_mode: Callable[[str, Mode], Awaitable[None]],
@@ -58,6 +64,7 @@ class ServiceSection:
         self.service = service
         self.cap = PAGE_SIZE
         self._index = index
+        self._faces = faces
         self._on_open = on_open
         self.cards: dict[str, ConversationCard] = {}
         with ui.element("section").classes("w-full q-mb-lg") as self.element:
@@ -68,8 +75,12 @@ class ServiceSection:
                     service.mode, lambda mode: on_mode(service.slug, mode), enabled=can_change_mode
                 )
                 self.count = ui.label().classes("text-grey-7")
-            self.grid = Cell().classes("w-full grid gap-3")
-            self.grid.style("grid-template-columns: repeat(auto-fill, minmax(300px, 1fr))")
+            # The grid changes whenever a card moves, enters or leaves; NiceGUI renders an element again from
+            # its nearest component above it: without this Cell, that was the whole page's content (every
+            # section, its mode buttons, its labels) on every such message.
+            with Cell().classes("w-full"):
+                self.grid = CardGrid().classes("w-full grid gap-3")
+                self.grid.style("grid-template-columns: repeat(auto-fill, minmax(300px, 1fr))")
             with ui.row().classes("items-center gap-2 q-mt-sm") as self.more_row:
                 self.more = ui.label().classes("text-grey-8")
                 ui.button("Show more", on_click=self.show_more).props("flat no-caps dense")
@@ -107,18 +118,22 @@ class ServiceSection:
         """Make the rendered cards the index's first `cap`, moving, adding or removing only what changed."""
         visible = self._index.top(self.service.slug, self.cap)
         wanted = {view.id for view in visible}
-        for conversation_id in [c for c in self.cards if c not in wanted]:
-            self.cards.pop(conversation_id).delete()
+        leaving = [self.cards.pop(c) for c in [c for c in self.cards if c not in wanted]]
         children = self.grid.default_slot.children
         for position, view in enumerate(visible):
             card = self.cards.get(view.id)
-            if card is None:
+            if card is None and leaving:
+                card = self.cards[view.id] = leaving.pop()
+                card.reuse(view)
+            elif card is None:
                 with self.grid:
-                    card = self.cards[view.id] = ConversationCard(view, self._on_open)
+                    card = self.cards[view.id] = ConversationCard(view, self._faces, self._on_open)
             elif card.view is not view:
                 card.show(view)
             if position >= len(children) or children[position] is not card:
                 card.move(target_index=position)
+        for card in leaving:
+            card.delete()
         total = self._index.count(self.service.slug)
         rest = total - len(visible)
         self.more.set_text(f"{rest} more conversation{'' if rest == 1 else 's'} (attention first)")

@@ -2,16 +2,26 @@
 // CardFace). Several root elements, no wrapper: each is a cell of the card's grid (console.css). Every value
 // goes into text or an attribute; none is ever parsed as markup.
 export default {
-  props: { face: { type: Object, required: true } },
+  props: { face: { type: String, required: true } }, // JSON, made once per change for every page (cards.py)
+  computed: {
+    f() {
+      return JSON.parse(this.face);
+    },
+  },
+  methods: {
+    started(iso) {
+      return window.handoffRelative(iso); // console.js keeps it current
+    },
+  },
   template: `
-    <div :class="face.status_class" role="status">{{ face.status }}</div>
-    <div v-if="face.agent" :class="face.agent_class" role="status">{{ face.agent }}</div>
+    <div :class="f.status_class" role="status">{{ f.status }}</div>
+    <div v-if="f.agent" :class="f.agent_class" role="status">{{ f.agent }}</div>
     <div class="hf-flags row no-wrap gap-1">
-      <div v-for="flag in face.flags" :key="flag.kind" :class="flag.class" role="status" data-testid="flag-badge"
+      <div v-for="flag in f.flags" :key="flag.kind" :class="flag.class" role="status" data-testid="flag-badge"
         :data-flag="flag.kind" :title="flag.title">{{ flag.word }}</div>
     </div>
-    <div class="hf-where text-caption text-grey-8">{{ face.where }}</div>
-    <div class="hf-question text-body2">{{ face.question }}</div>
-    <div class="hf-started text-caption text-grey-7" :data-ts="face.started_at">{{ face.started }}</div>
+    <div class="hf-where text-caption text-grey-8">{{ f.where }}</div>
+    <div class="hf-question text-body2">{{ f.question }}</div>
+    <div class="hf-started text-caption text-grey-7" :data-ts="f.started_at">{{ started(f.started_at) }}</div>
   `,
 };

@@ -1,6 +1,11 @@
-// A plain <div> that is its own Vue component. NiceGUI re-renders the nearest component around an element
-// that changed: a card is a Cell, so a new message count re-renders that card only; a service's grid is a
-// Cell, so a card turning red re-renders that grid only, not the whole page.
+// An element that is its own Vue component: a <div>, or the tag its `tag` prop names. NiceGUI re-renders the
+// nearest component around an element that changed: a card is a Cell, so a new message count re-renders that
+// card only; a service's grid sits in a Cell, so a card moving re-renders that grid only, not the whole page.
+import { h } from "vue";
+
 export default {
-  template: "<div><slot></slot></div>",
+  props: { tag: { type: String, default: "div" } },
+  render() {
+    return h(this.tag, this.$slots.default?.());
+  },
 };

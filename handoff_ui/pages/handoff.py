@@ -89,6 +89,7 @@ class HandoffScreen:
             self.sections[service.slug] = ServiceSection(
                 service,
                 self._live.index,
+                self._live.faces,
                 on_open=self.open,
                 on_mode=self._set_mode,
                 can_change_mode=self._agent.is_admin,

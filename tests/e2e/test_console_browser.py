@@ -227,3 +227,61 @@ def test_the_status_dot_follows_a_server_restart(
         expect(ada.get_by_test_id("stat-active")).to_be_visible()  # still logged in
     finally:
         server.stop()
+
+
+ESM_RULE = """() => [...document.styleSheets].some((sheet) =>
+    [...sheet.cssRules].some((rule) => rule.selectorText === "#esm-fallback ~ *"))"""
+SHOWN = "cards => cards.map((card) => card.dataset.conversationId)"
+
+
+def test_a_card_moves_enters_and_leaves_as_one_element(
+    browser: Browser, contexts: list[BrowserContext], tmp_path: Path
+) -> None:
+    """A message moves its card to the front: the same element, the others kept in order. A conversation
+    below the cards shown enters at the front on the card that left the list, and that card then opens the
+    conversation it shows."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}"
+    assert (
+        run_cli(
+            url, "service", "add", "--slug", "shop", "--name", "Web Shop", "--mode", "human_only"
+        ).returncode
+        == 0
+    )
+    add_agent(url, "ada@example.com", "Ada", admin=True)
+    server = Server(url, tmp_path / "server.log").start()
+    try:
+        started = [new_conversation(server, f"Question {n}") for n in range(18)]  # no AI: Human Only
+        ids = [cid for cid, _ in started]
+        ada = agent_page(browser, contexts, server, "ada@example.com")
+        cards = ada.locator("[data-testid=service-shop] [data-testid=conversation-card]")
+        expect(cards).to_have_count(16)
+        expect(cards.first).to_have_attribute("data-conversation-id", ids[17])  # the newest first
+        assert cards.evaluate_all(SHOWN) == ids[17:1:-1]  # Question 0 and 1 below the 16 shown
+        assert not ada.evaluate(ESM_RULE)  # NiceGUI's rule that restyled every card on each move is gone
+
+        moved = card(ada, ids[12]).element_handle()
+        post = f"{server.url}/api/v1/conversations/{ids[12]}/messages"
+        httpx.post(post, json={"text": "Any news?"}, headers=started[12][1]).raise_for_status()
+        expect(cards.first).to_have_attribute("data-conversation-id", ids[12])
+        assert cards.first.evaluate("(now, before) => now === before", moved)  # moved, not drawn again
+        assert cards.evaluate_all(SHOWN) == [ids[12], *ids[17:12:-1], *ids[11:1:-1]]
+        expect(card(ada, ids[12]).locator(".hf-meta")).to_have_text("· 2 messages")
+
+        leaving = card(ada, ids[2]).element_handle()  # the last card shown
+        post = f"{server.url}/api/v1/conversations/{ids[0]}/messages"
+        httpx.post(post, json={"text": "Hello?"}, headers=started[0][1]).raise_for_status()
+        expect(cards.first).to_have_attribute("data-conversation-id", ids[0])
+        expect(cards).to_have_count(16)
+        expect(card(ada, ids[2])).to_have_count(0)
+        assert cards.evaluate_all(SHOWN) == [ids[0], ids[12], *ids[17:12:-1], *ids[11:2:-1]]
+        entered = card(ada, ids[0])
+        assert entered.evaluate("(now, before) => now === before", leaving)  # the same element, shown anew
+        expect(entered).to_contain_text("Question 0")
+        expect(entered.locator(".hf-meta")).to_have_text("· 2 messages")
+        expect(entered.locator(".hf-started")).to_have_text("just now")
+        expect(ada.locator("[data-testid=service-shop]")).to_contain_text("2 more conversations")
+        entered.click()
+        expect(ada.get_by_test_id("conversation-panel")).to_contain_text("Question 0")
+        expect(ada.get_by_test_id("conversation-panel")).to_contain_text("Hello?")
+    finally:
+        server.stop()
