@@ -55,8 +55,8 @@ def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, f
         page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload)))
         page.reload()
         wait_ready(page)
-        for _ in range(250):  # the page asks the browser for its sound setting once connected: not the change
-            if any("handoffSound.enabled" in str(frame) for frame in frames):
+        for _ in range(250):  # the page sends its alerts list once connected: not the change
+            if any("handoffAlerts.sync" in str(frame) for frame in frames):
                 break
             page.wait_for_timeout(20)
         conversation_id, token = watched

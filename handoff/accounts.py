@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import records
 from handoff.bus import EventBus
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from handoff.events import AccountChanged, Event
+from handoff.events import AccountChanged, Event, PreferencesChanged
 from handoff.handoffs import release_held
-from handoff.views import FLAG_KINDS, AccountView, AgentRef
+from handoff.views import AccountView, AgentRef, Preferences
 from models import Account, Database, Setting
 
 SESSION_SECRET_KEY = "session_secret"
@@ -41,36 +41,6 @@ Role = Literal["admin", "agent"]
 class FirstAdmin:
     email: str
     generated_password: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Preferences:
-    """How the console alerts one agent, on every tab of theirs."""
-
-    sound: bool = True
-    volume: float = 0.8  # 0..1
-    alert_kinds: tuple[str, ...] = FLAG_KINDS
-    desktop_notifications: bool = False
-
-    @classmethod
-    def from_stored(cls, stored: dict[str, Any] | None) -> Preferences:
-        stored = stored or {}
-        default = cls()
-        kinds = stored.get("alert_kinds", default.alert_kinds)
-        return cls(
-            sound=bool(stored.get("sound", default.sound)),
-            volume=min(1.0, max(0.0, float(stored.get("volume", default.volume)))),
-            alert_kinds=tuple(k for k in FLAG_KINDS if k in kinds),
-            desktop_notifications=bool(stored.get("desktop_notifications", default.desktop_notifications)),
-        )
-
-    def stored(self) -> dict[str, object]:
-        return {
-            "sound": self.sound,
-            "volume": self.volume,
-            "alert_kinds": list(self.alert_kinds),
-            "desktop_notifications": self.desktop_notifications,
-        }
 
 
 async def acting_admin(session: AsyncSession, agent: AgentRef | None) -> Account | None:
@@ -277,8 +247,9 @@ class Accounts:
     async def set_preferences(self, *, agent: AgentRef, preferences: Preferences) -> Preferences:
         cleaned = Preferences.from_stored(preferences.stored())
 
-        async def change(_session: AsyncSession, account: Account, _events: list[Event]) -> dict[str, Any]:
+        async def change(_session: AsyncSession, account: Account, events: list[Event]) -> dict[str, Any]:
             account.preferences = cleaned.stored()
+            events.append(PreferencesChanged(account.id, cleaned))  # every tab of the agent follows
             return {}
 
         await self._change(agent.id, None, action="preferences_changed", change=change, own=agent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handoff.views import AccountView, ConversationView, FlagView, MessageView, Mode, ServiceView
+from handoff.views import AccountView, ConversationView, FlagView, MessageView, Mode, Preferences, ServiceView
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +139,11 @@ class AccountChanged(Event):
     account: AccountView
     by_agent_id: int | None
     signed_out: bool = False  # every page the account has open must sign out (deactivated, password reset)
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencesChanged(Event):
+    """An agent saved how the console alerts them: every tab of theirs applies it at once."""
+
+    account_id: int
+    preferences: Preferences

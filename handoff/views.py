@@ -147,6 +147,11 @@ class ConversationView:
         return self.active and bool(self.open_flags) and self.claimed_by_id is None
 
     @property
+    def waiting_since(self) -> datetime | None:
+        """When it started needing attention (its first open flag); None while it does not."""
+        return min(flag.opened_at for flag in self.open_flags) if self.needs_attention else None
+
+    @property
     def paused(self) -> bool:
         return self.active and self.status == "paused"
 
@@ -192,3 +197,33 @@ class AgentRef:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """How the console alerts one agent, on every tab of theirs."""
+
+    sound: bool = True
+    volume: float = 0.8  # 0..1
+    alert_kinds: tuple[str, ...] = FLAG_KINDS
+    desktop_notifications: bool = False
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any] | None) -> Preferences:
+        stored = stored or {}
+        default = cls()
+        kinds = stored.get("alert_kinds", default.alert_kinds)
+        return cls(
+            sound=bool(stored.get("sound", default.sound)),
+            volume=min(1.0, max(0.0, float(stored.get("volume", default.volume)))),
+            alert_kinds=tuple(k for k in FLAG_KINDS if k in kinds),
+            desktop_notifications=bool(stored.get("desktop_notifications", default.desktop_notifications)),
+        )
+
+    def stored(self) -> dict[str, object]:
+        return {
+            "sound": self.sound,
+            "volume": self.volume,
+            "alert_kinds": list(self.alert_kinds),
+            "desktop_notifications": self.desktop_notifications,
+        }

@@ -47,6 +47,17 @@ class BoardIndex:
             self._views[view.id] = view
             bisect.insort(self._order[view.service_slug], (sort_key(view), view.id))
 
+    def waiting(self) -> list[ConversationView]:
+        """The cards that need attention, every service's (they sort first in each)."""
+        waiting = []
+        for order in self._order.values():
+            for _, conversation_id in order:
+                view = self._views[conversation_id]
+                if not view.needs_attention:
+                    break
+                waiting.append(view)
+        return waiting
+
     def rank(self, view: ConversationView) -> int | None:
         """The card's place within its service (0 first), or None when it is not in the index."""
         order = self._order.get(view.service_slug, [])

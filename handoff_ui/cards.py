@@ -24,6 +24,11 @@ def relative_time(moment: datetime) -> str:
     return f"{hours} h ago" if hours < 24 else f"{round(hours / 24)} d ago"
 
 
+def iso_utc(moment: datetime) -> str:
+    """An ISO time the browser reads as UTC (a naive one would be read as the browser's local time)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 def badge_classes(color: str, *, outline: bool = False) -> str:
     """The classes Quasar's QBadge gives itself for this colour."""
     look = f"q-badge--outline text-{color}" if outline else f"bg-{color}"
@@ -76,6 +81,7 @@ def face_of(view: ConversationView) -> dict[str, object]:
         "where": location(view),
         "question": view.opening_question or "(no question yet)",
         "started_at": view.started_at.isoformat(),
+        "waiting_since": iso_utc(since) if (since := view.waiting_since) else "",
     }
 
 

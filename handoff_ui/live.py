@@ -22,11 +22,12 @@ from handoff.events import (
     ConversationUpdated,
     KnowledgeSaved,
     MessageAdded,
+    PreferencesChanged,
     ServiceAdded,
     ServiceChanged,
     ServiceModeChanged,
 )
-from handoff.views import ConversationView, FlagView, Stats
+from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, ServiceView, Stats
 from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import Faces
 
@@ -56,6 +57,8 @@ class Live:
         self.service_added: Event[[ServiceAdded]] = Event()
         self.stats_changed: Event[[Stats]] = Event()
         self.attention_raised: Event[[AttentionRaised]] = Event()
+        self.attention_cleared: Event[[ConversationView]] = Event()  # taken over, dismissed or ended
+        self.preferences_changed: Event[[PreferencesChanged]] = Event()
         self.index_reloaded: Event[[]] = Event()
         self.service_changed: Event[[ServiceChanged]] = Event()
         self.account_changed: Event[[AccountChanged]] = Event()
@@ -65,6 +68,7 @@ class Live:
         self.stats = Stats(active=0, attention=0, paused=0)
         self.index = BoardIndex()
         self.faces = Faces()
+        self._remind_after: dict[str, int] = {}  # per service slug
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
@@ -76,12 +80,15 @@ class Live:
             bus.subscribe(ConversationUpdated, self._on_card),
             bus.subscribe(MessageAdded, self.message_added.emit),
             bus.subscribe(ServiceModeChanged, self.mode_changed.emit),
-            bus.subscribe(ServiceAdded, self.service_added.emit),
-            bus.subscribe(ServiceChanged, self.service_changed.emit),
+            bus.subscribe(ServiceAdded, self._on_service_added),
+            bus.subscribe(ServiceChanged, self._on_service_changed),
+            bus.subscribe(PreferencesChanged, self.preferences_changed.emit),
             bus.subscribe(AccountChanged, self.account_changed.emit),
             bus.subscribe(KnowledgeSaved, self.knowledge_saved.emit),
             bus.subscribe(ApiKeysChanged, self.api_keys_changed.emit),
         ]
+        for service in await self.core.services.all():
+            self._remind_after[service.slug] = service.remind_after_seconds
         await self._load_index()
         self.stats = await self.core.board.stats()
         self._reconciler = asyncio.create_task(self._reconcile_forever())
@@ -94,6 +101,25 @@ class Live:
             self._reconciler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconciler
+
+    def remind_after(self, service_slug: str) -> int:
+        """Seconds from a conversation's first flag to its first reminder, as its service says."""
+        return self._remind_after.get(service_slug, DEFAULT_REMIND_AFTER)
+
+    def waiting(self) -> list[ConversationView]:
+        """Every conversation that needs attention now (flagged, nobody has taken it over)."""
+        return self.index.waiting()
+
+    def _on_service_added(self, event: ServiceAdded) -> None:
+        self._follow_service(event.service)
+        self.service_added.emit(event)
+
+    def _on_service_changed(self, event: ServiceChanged) -> None:
+        self._follow_service(event.after)
+        self.service_changed.emit(event)
+
+    def _follow_service(self, service: ServiceView) -> None:
+        self._remind_after[service.slug] = service.remind_after_seconds
 
     async def reconcile(self) -> None:
         """Recount from the database; if the counters had drifted (a change this process never heard of),
@@ -139,3 +165,5 @@ class Live:
         was_flagged = event.before is not None and event.before.needs_attention
         if event.after.needs_attention and not was_flagged:
             self.attention_raised.emit(AttentionRaised(event.after, event.after.open_flags[-1]))
+        elif was_flagged and not event.after.needs_attention:
+            self.attention_cleared.emit(event.after)

@@ -12,16 +12,21 @@ export default {
     started(iso) {
       return window.handoffRelative(iso); // console.js keeps it current
     },
+    waited(iso) {
+      return window.handoffWaited(iso); // console.js keeps it current, every second, without a re-render
+    },
   },
   template: `
     <div :class="f.status_class" role="status">{{ f.status }}</div>
     <div v-if="f.agent" :class="f.agent_class" role="status">{{ f.agent }}</div>
-    <div class="hf-flags row no-wrap gap-1">
+    <div class="hf-flags row wrap justify-end gap-1">
       <div v-for="flag in f.flags" :key="flag.kind" :class="flag.class" role="status" data-testid="flag-badge"
         :data-flag="flag.kind" :title="flag.title">{{ flag.word }}</div>
     </div>
     <div class="hf-where text-caption text-grey-8">{{ f.where }}</div>
     <div class="hf-question text-body2">{{ f.question }}</div>
+    <div v-if="f.waiting_since" class="hf-waiting text-caption" data-testid="waiting"
+      :data-wait-since="f.waiting_since">{{ waited(f.waiting_since) }}</div>
     <div class="hf-started text-caption text-grey-7" :data-ts="f.started_at">{{ started(f.started_at) }}</div>
   `,
 };

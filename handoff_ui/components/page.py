@@ -23,7 +23,7 @@ async def enter(
     if agent is None:
         return to_login(path)
     await core.accounts.seen(agent.id)
-    console_frame(live, agent, current or path)
+    console_frame(live, agent, current or path, await core.accounts.preferences(agent.id))
     if admins_only and not agent.is_admin:
         with ui.column().classes("w-full q-pa-lg"):
             ui.label(ONLY_ADMINS).classes("text-h6").props("data-testid=only-admins role=alert")

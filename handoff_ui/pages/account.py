@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from handoff.accounts import Preferences
 from handoff.core import Core
 from handoff.errors import HandoffError
-from handoff.views import FLAG_KINDS, AgentRef
+from handoff.views import FLAG_KINDS, AgentRef, Preferences
 from handoff_ui.components.form import UnsavedGuard, sentence
 from handoff_ui.components.page import enter
 from handoff_ui.live import Live

@@ -16,6 +16,8 @@ from handoff_ui.services_view import ModeButtons, ServiceSection
 from handoff_ui.session import signed_in, to_login
 from handoff_ui.words import ACTIVE, NEEDS_ATTENTION, PAUSED, SET_ALL
 
+PANEL_WIDTH = 480  # px
+
 
 class HandoffScreen:
     def __init__(self, core: Core, live: Live, agent: AgentRef) -> None:
@@ -26,12 +28,16 @@ class HandoffScreen:
 
     async def build(self) -> None:
         services = await self._core.services.all()
+        preferences = await self._core.accounts.preferences(self._agent.id)
         # From here on nothing awaits until the subscriptions below: the page draws the shared index as it
         # is now and then follows every change, so no change can fall in between.
 
-        console_frame(self._live, self._agent, "/handoff", on_open=self.open)
-        drawer = ui.right_drawer(value=False, fixed=True).props("width=480 bordered overlay=false")
-        drawer.classes("q-pa-md")
+        console_frame(self._live, self._agent, "/handoff", preferences, on_open=self.open)
+        # Beside the page on a wide window (the page makes room: Quasar pads the page container by the
+        # drawer's width), over it below Quasar's 1024 px breakpoint, where a click outside closes it. Numbers
+        # and booleans, not strings: the string "false" made the drawer an overlay over the grid (issue 18).
+        drawer = ui.right_drawer(value=False, fixed=True, bordered=True).classes("q-pa-md")
+        drawer.props.update({"width": PANEL_WIDTH, "overlay": False})
         self.panel = ConversationPanel(self._core, self._agent, drawer)
 
         with ui.column().classes("w-full q-pa-md gap-4"):

@@ -52,41 +52,6 @@
   setInterval(showState, 500);
   document.addEventListener("DOMContentLoaded", watchSocket);
 
-  const SOUND_KEY = "handoff-sound";
-  window.handoffSound = {
-    enabled: () => localStorage.getItem(SOUND_KEY) !== "off",
-    toggle: () => {
-      const on = !window.handoffSound.enabled();
-      localStorage.setItem(SOUND_KEY, on ? "on" : "off");
-      return on;
-    },
-    play: () => {
-      if (!window.handoffSound.enabled()) return;
-      const audio = document.getElementById("handoff-chime");
-      if (!audio) return;
-      audio.currentTime = 0;
-      // Browsers refuse to play before the first click on the page; from then on it plays.
-      const playing = audio.play();
-      if (playing && playing.catch) playing.catch(() => {});
-    },
-  };
-
-  window.handoffNotify = function (note) {
-    window.handoffSound.play();
-    Quasar.Notify.create({
-      message: note.title,
-      caption: note.caption,
-      position: "bottom-right",
-      color: "negative",
-      icon: "priority_high",
-      timeout: 8000,
-      html: false,
-      classes: "hf-toast",
-      attrs: { "data-testid": "attention-toast", "data-conversation-id": note.id },
-      actions: [{ label: "Open", color: "white", handler: () => emitEvent("handoff_open", note.id) }],
-    });
-  };
-
   function relative(iso) {
     const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
     if (seconds < 45) return "just now";
@@ -145,4 +110,224 @@
     event.stopPropagation();
     emitEvent("handoff_leave", link.getAttribute("href"));
   }, true);
+})();
+
+// Alerts (components/alerts.py): the conversations that wait for a human, as the server last said, and all
+// that is timed about them, on this browser's clock. A new flag rings after HOLD_MS unless somebody takes it
+// over, dismisses it or it ends first; it is reminded "Remind after" seconds after it started waiting and then
+// at doubling intervals of at most MAX_INTERVAL_S, until it stops waiting. At most MAX_TOASTS toasts are
+// shown (Quasar's stack at the bottom right, newest nearest the corner), the rest fold into one line; a toast
+// leaves with its conversation's wait. Keeping the stack clear of the open panel is console.css's part.
+(function () {
+  const HOLD_MS = 2500; // as Chatwoot waits before alerting on a handoff (its PR #15763)
+  const TOAST_MS = 10000;
+  const MAX_TOASTS = 3;
+  const MAX_INTERVAL_S = 600;
+  const prefs = { sound: true, volume: 0.8, alert_kinds: [], desktop: false };
+  const waiting = new Map(); // id -> {item, since (ms), due (ms), interval (ms), hold}
+  const toasts = new Map(); // id -> {dismiss, timer}, oldest first
+  const folded = new Map(); // id -> {item, waitedFor, timer}: alerted while MAX_TOASTS were shown
+  let offset = 0; // the server's clock minus this browser's
+  let synced = false;
+  const now = () => Date.now() + offset;
+
+  function waited(ms) {
+    const seconds = Math.max(0, Math.floor(ms / 1000));
+    if (seconds < 60) return seconds + " s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+  window.handoffWaited = (iso) => "Waiting " + waited(now() - Date.parse(iso));
+
+  function schedule(entry) {
+    // The first reminder, or the next one still ahead: a page opened late does not replay those it missed.
+    let interval = entry.item.remind_after * 1000;
+    let due = entry.since + interval;
+    while (due <= now()) {
+      interval = Math.min(interval * 2, MAX_INTERVAL_S * 1000);
+      due += interval;
+    }
+    entry.due = due;
+    entry.interval = interval;
+  }
+
+  function add(item, ring) {
+    if (waiting.has(item.id)) return;
+    const entry = { item, since: Date.parse(item.since), hold: null };
+    schedule(entry);
+    waiting.set(item.id, entry);
+    if (ring) entry.hold = setTimeout(() => { entry.hold = null; alert(entry, null); }, HOLD_MS);
+  }
+
+  function remove(id) {
+    const entry = waiting.get(id);
+    if (entry && entry.hold) clearTimeout(entry.hold);
+    waiting.delete(id);
+    if (folded.has(id)) { clearTimeout(folded.get(id).timer); folded.delete(id); }
+    unToast(id);
+    showFold();
+  }
+
+  function wanted(item) {
+    return item.kinds.some((kind) => prefs.alert_kinds.includes(kind));
+  }
+
+  function alert(entry, waitedFor) {
+    if (!wanted(entry.item)) return;
+    play();
+    toast(entry.item, waitedFor);
+    desktop(entry.item, waitedFor);
+  }
+
+  function play() {
+    if (!prefs.sound) return;
+    const audio = document.getElementById("handoff-chime");
+    if (!audio) return;
+    audio.volume = prefs.volume;
+    audio.currentTime = 0;
+    // Browsers refuse to play before the first click on the page; from then on it plays.
+    const playing = audio.play();
+    if (playing && playing.catch) playing.catch(() => {});
+  }
+
+  function words(item, waitedFor) {
+    return waitedFor ? item.title + " · waiting " + waitedFor : item.title;
+  }
+
+  function toast(item, waitedFor) {
+    if (folded.has(item.id)) { clearTimeout(folded.get(item.id).timer); folded.delete(item.id); }
+    unToast(item.id);
+    const dismiss = Quasar.Notify.create({
+      message: words(item, waitedFor),
+      caption: item.caption,
+      position: "bottom-right", // console.css moves the stack clear of the open panel
+      color: "negative",
+      icon: "priority_high",
+      timeout: 0, // timed here, on the page's clock
+      html: false,
+      group: false,
+      classes: "hf-toast",
+      attrs: { "data-testid": "attention-toast", "data-conversation-id": item.id },
+      actions: [
+        { label: "Open", color: "white", handler: () => emitEvent("handoff_open", item.id) },
+        { icon: "close", color: "white", round: true, "aria-label": "Close", handler: () => unToast(item.id) },
+      ],
+    });
+    toasts.set(item.id, { item, waitedFor, dismiss, timer: setTimeout(() => unToast(item.id), TOAST_MS) });
+    while (toasts.size > MAX_TOASTS) {
+      const [oldest] = toasts.keys();
+      const { item: old, waitedFor: oldWait } = toasts.get(oldest);
+      unToast(oldest);
+      const timer = setTimeout(() => { folded.delete(oldest); showFold(); }, TOAST_MS);
+      folded.set(oldest, { item: old, waitedFor: oldWait, timer });
+    }
+    showFold();
+  }
+
+  // A toast leaves (its time is up, it was closed, its conversation stopped waiting): the newest folded one,
+  // if any, takes its place.
+  function unToast(id) {
+    const shown = toasts.get(id);
+    if (!shown) return;
+    clearTimeout(shown.timer);
+    toasts.delete(id);
+    shown.dismiss();
+    if (toasts.size < MAX_TOASTS && folded.size) {
+      const newest = [...folded.keys()].pop();
+      const { item, waitedFor, timer } = folded.get(newest);
+      clearTimeout(timer);
+      folded.delete(newest);
+      toast(item, waitedFor);
+    }
+  }
+
+  function showFold() {
+    let fold = document.querySelector("[data-testid=more-attention]");
+    if (!folded.size) {
+      if (fold) fold.remove();
+      document.body.classList.remove("hf-folded");
+      return;
+    }
+    if (!fold) {
+      fold = document.createElement("button");
+      fold.type = "button";
+      fold.className = "hf-fold";
+      fold.dataset.testid = "more-attention";
+      fold.addEventListener("click", () => {
+        for (const { timer } of folded.values()) clearTimeout(timer);
+        folded.clear();
+        showFold();
+        if (location.pathname !== "/handoff") location.href = "/handoff";
+      });
+      document.body.appendChild(fold);
+    }
+    fold.textContent = folded.size + " more need attention";
+    document.body.classList.add("hf-folded");
+  }
+
+  function desktop(item, waitedFor) {
+    if (!prefs.desktop || !document.hidden || !("Notification" in window)) return;
+    if (Notification.permission !== "granted") return;
+    const note = new Notification(words(item, waitedFor), { body: item.caption, tag: "handoff-" + item.id });
+    note.onclick = () => {
+      window.focus();
+      emitEvent("handoff_open", item.id);
+      note.close();
+    };
+  }
+
+  function showTitle() {
+    const base = document.title.replace(/^\(\d+\) /, "");
+    const title = waiting.size ? "(" + waiting.size + ") " + base : base;
+    if (document.title !== title) document.title = title;
+  }
+
+  function showAsk() {
+    const ask = prefs.desktop && "Notification" in window && Notification.permission === "default";
+    document.body.classList.toggle("hf-ask", Boolean(ask));
+  }
+
+  let ticks = 0;
+  function tick() {
+    ticks += 1;
+    const at = now();
+    for (const entry of waiting.values()) {
+      if (entry.due > at) continue;
+      alert(entry, waited(at - entry.since));
+      entry.interval = Math.min(entry.interval * 2, MAX_INTERVAL_S * 1000);
+      entry.due += entry.interval;
+    }
+    document.querySelectorAll("[data-wait-since]").forEach((el) => {
+      const text = window.handoffWaited(el.dataset.waitSince);
+      if (el.textContent !== text) el.textContent = text;
+    });
+    showTitle();
+    setTimeout(tick, 1000); // looked up each time, so a page whose clock is replaced (tests) follows it
+  }
+  setTimeout(tick, 1000);
+
+  window.handoffAlerts = {
+    // The whole list (on each connect): what was not known before rings, except on the page's first sync
+    // (a page just opened shows what waits on its cards and title, and reminds it when due).
+    sync(state) {
+      offset = Date.parse(state.now) - Date.now();
+      Object.assign(prefs, state.preferences);
+      const ids = new Set(state.waiting.map((item) => item.id));
+      for (const id of [...waiting.keys()]) if (!ids.has(id)) remove(id);
+      for (const item of state.waiting) add(item, synced);
+      synced = true;
+      showTitle();
+      showAsk();
+    },
+    raise(item) { add(item, true); showTitle(); },
+    clear(id) { remove(id); showTitle(); },
+    preferences(next) { Object.assign(prefs, next); showAsk(); },
+    askPermission() {
+      if (!("Notification" in window)) return;
+      Notification.requestPermission().then(showAsk, showAsk);
+    },
+    waiting: () => [...waiting.keys()],
+    ticks: () => ticks,
+  };
 })();

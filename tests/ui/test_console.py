@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
-import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from handoff.core import Core
 from handoff.events import ConversationUpdated
 from handoff_ui.cards import ConversationCard
-from handoff_ui.components import frame
 from handoff_ui.live import Live
 from handoff_ui.services_view import PAGE_SIZE
 from tests.ui.conftest import log_in
@@ -305,26 +302,21 @@ def sound_toggle(user: User) -> ui.button:
     return toggle
 
 
-async def test_the_sound_toggle_shows_what_this_browser_chose(user: User, console: tuple[Core, Live]) -> None:
+async def test_the_sound_toggle_is_the_agents_preference_on_every_tab(
+    user: User, console: tuple[Core, Live]
+) -> None:
     core, _ = console
-    user.javascript_rules[re.compile(r".*handoffSound\.enabled\(\)")] = lambda _: False
-    await log_in(user, core)
+    agent = await log_in(user, core)
     toggle = sound_toggle(user)
+    assert toggle.props["data-enabled"] == "true"
+    user.find(marker="sound-toggle").click()
     await until(lambda: toggle.props.get("data-enabled") == "false")
     assert toggle.props["aria-label"] == "Sound off"
-
-
-async def test_a_tab_that_never_tells_its_sound_setting_keeps_the_toggle_on(
-    user: User, console: tuple[Core, Live], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A tab closed right after connecting never answers: no error, the toggle stays as first drawn."""
-    core, _ = console
-    await log_in(user, core)  # no rule: this page never answers JavaScript
-    toggle = sound_toggle(user)
-    monkeypatch.setattr(frame, "SOUND_STATE_SECONDS", 0.05)
-    with user:
-        await frame._show_sound_state(toggle)
-    assert toggle.props["data-enabled"] == "true"
+    assert not (await core.accounts.preferences(agent.id)).sound  # kept on the server, not in one browser
+    # Changed elsewhere (another tab, the Account page): this tab's toggle follows.
+    preferences = await core.accounts.preferences(agent.id)
+    await core.accounts.set_preferences(agent=agent, preferences=replace(preferences, sound=True))
+    await until(lambda: toggle.props.get("data-enabled") == "true")
 
 
 async def test_not_needed_closes_a_detector_flag_and_records_a_false_alarm(
