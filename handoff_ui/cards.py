@@ -80,7 +80,7 @@ def face_of(view: ConversationView) -> dict[str, object]:
         ],
         "where": location(view),
         "question": view.opening_question or "(no question yet)",
-        "started_at": view.started_at.isoformat(),
+        "started_at": iso_utc(view.started_at),
         "waiting_since": iso_utc(since) if (since := view.waiting_since) else "",
     }
 

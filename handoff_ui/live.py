@@ -27,7 +27,7 @@ from handoff.events import (
     ServiceChanged,
     ServiceModeChanged,
 )
-from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, ServiceView, Stats
+from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, Stats
 from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import Faces
 
@@ -106,20 +106,13 @@ class Live:
         """Seconds from a conversation's first flag to its first reminder, as its service says."""
         return self._remind_after.get(service_slug, DEFAULT_REMIND_AFTER)
 
-    def waiting(self) -> list[ConversationView]:
-        """Every conversation that needs attention now (flagged, nobody has taken it over)."""
-        return self.index.waiting()
-
     def _on_service_added(self, event: ServiceAdded) -> None:
-        self._follow_service(event.service)
+        self._remind_after[event.service.slug] = event.service.remind_after_seconds
         self.service_added.emit(event)
 
     def _on_service_changed(self, event: ServiceChanged) -> None:
-        self._follow_service(event.after)
+        self._remind_after[event.after.slug] = event.after.remind_after_seconds
         self.service_changed.emit(event)
-
-    def _follow_service(self, service: ServiceView) -> None:
-        self._remind_after[service.slug] = service.remind_after_seconds
 
     async def reconcile(self) -> None:
         """Recount from the database; if the counters had drifted (a change this process never heard of),

@@ -51,11 +51,17 @@ def preferences_for_browser(preferences: Preferences) -> dict[str, object]:
 class PageAlerts:
     """One page's part: made once per page (the frame), so its subscriptions are once per tab."""
 
-    def __init__(self, live: Live, agent: AgentRef, preferences: Preferences) -> None:
+    def __init__(
+        self,
+        live: Live,
+        agent: AgentRef,
+        preferences: Preferences,
+        on_preferences: Callable[[Preferences], None],
+    ) -> None:
         self._live = live
         self._agent = agent
         self.preferences = preferences
-        self.on_preferences: list[Callable[[Preferences], None]] = []
+        self._on_preferences = on_preferences  # the page draws what it shows of them (the sound toggle)
         ui.context.client.on_connect(self.sync)
         live.attention_raised.subscribe(self._raised)
         live.attention_cleared.subscribe(self._cleared)
@@ -68,7 +74,7 @@ class PageAlerts:
         state = {
             "now": iso_utc(datetime.now(UTC)),
             "preferences": preferences_for_browser(self.preferences),
-            "waiting": [self._item(view) for view in self._live.waiting()],
+            "waiting": [self._item(view) for view in self._live.index.waiting()],
         }
         ui.run_javascript(f"window.handoffAlerts.sync({_json(state)})")
 
@@ -94,8 +100,7 @@ class PageAlerts:
         ui.run_javascript(
             f"window.handoffAlerts.preferences({_json(preferences_for_browser(event.preferences))})"
         )
-        for listener in self.on_preferences:
-            listener(event.preferences)
+        self._on_preferences(event.preferences)
 
 
 def _json(value: object) -> str:

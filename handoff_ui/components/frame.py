@@ -48,12 +48,11 @@ def console_frame(
         ):
             ui.element("span").classes("hf-dot")
             ui.label("Connecting").classes("hf-status-label")
-        alerts = PageAlerts(live, agent, preferences)
         sound = ui.button().props("flat round dense color=white data-testid=sound-toggle")
         sound.mark("sound-toggle")
         _draw_sound(sound, preferences.sound)
+        alerts = PageAlerts(live, agent, preferences, lambda changed: _draw_sound(sound, changed.sound))
         sound.on_click(alerts.toggle_sound)
-        alerts.on_preferences.append(lambda changed: _draw_sound(sound, changed.sound))
         # Asking for the browser's permission must come from a click (browsers refuse or quieten it
         # otherwise): the button is shown by console.js while desktop notifications are on for this agent
         # and this browser has not been asked yet, and its click asks in the browser itself.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
@@ -15,15 +17,22 @@ ONLY_ADMINS = "Only admins can open this page."
 
 
 async def enter(
-    core: Core, live: Live, path: str, *, admins_only: bool = False, current: str | None = None
+    core: Core,
+    live: Live,
+    path: str,
+    *,
+    admins_only: bool = False,
+    current: str | None = None,
+    on_open: Callable[[str], None] | None = None,
 ) -> AgentRef | RedirectResponse | None:
     """The signed-in agent, with the frame drawn; a redirect to log in; or None when the page is for admins
-    and the agent is not one (the refusal is drawn and none of the page's data is read)."""
+    and the agent is not one (the refusal is drawn and none of the page's data is read). `on_open` opens a
+    conversation named by a toast on this page (console_frame)."""
     agent = await signed_in(core)
     if agent is None:
         return to_login(path)
     await core.accounts.seen(agent.id)
-    console_frame(live, agent, current or path, await core.accounts.preferences(agent.id))
+    console_frame(live, agent, current or path, await core.accounts.preferences(agent.id), on_open=on_open)
     if admins_only and not agent.is_admin:
         with ui.column().classes("w-full q-pa-lg"):
             ui.label(ONLY_ADMINS).classes("text-h6").props("data-testid=only-admins role=alert")

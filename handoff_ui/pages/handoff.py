@@ -9,11 +9,10 @@ from handoff.errors import HandoffError
 from handoff.events import ConversationUpdated, ServiceAdded, ServiceChanged, ServiceModeChanged
 from handoff.views import AgentRef, Mode, ServiceView, Stats
 from handoff_ui.components.confirm import confirm_ai_only
-from handoff_ui.components.frame import console_frame
+from handoff_ui.components.page import enter
 from handoff_ui.live import Live
 from handoff_ui.panel import ConversationPanel
 from handoff_ui.services_view import ModeButtons, ServiceSection
-from handoff_ui.session import signed_in, to_login
 from handoff_ui.words import ACTIVE, NEEDS_ATTENTION, PAUSED, SET_ALL
 
 PANEL_WIDTH = 480  # px
@@ -27,12 +26,11 @@ class HandoffScreen:
         self.sections: dict[str, ServiceSection] = {}
 
     async def build(self) -> None:
+        """The screen below the frame (drawn by `enter`)."""
         services = await self._core.services.all()
-        preferences = await self._core.accounts.preferences(self._agent.id)
         # From here on nothing awaits until the subscriptions below: the page draws the shared index as it
         # is now and then follows every change, so no change can fall in between.
 
-        console_frame(self._live, self._agent, "/handoff", preferences, on_open=self.open)
         # Beside the page on a wide window (the page makes room: Quasar pads the page container by the
         # drawer's width), over it below Quasar's 1024 px breakpoint, where a click outside closes it. Numbers
         # and booleans, not strings: the string "false" made the drawer an overlay over the grid (issue 18).
@@ -170,11 +168,12 @@ class HandoffScreen:
 def register(core: Core, live: Live) -> None:
     @ui.page("/handoff", title="Human Handoff · Handoff")
     async def handoff(conversation: str | None = None) -> object:
-        agent = await signed_in(core)
-        if agent is None:
-            return to_login("/handoff")
-        await core.accounts.seen(agent.id)
+        screens: list[HandoffScreen] = []  # the screen, once drawn below the frame its toasts open into
+        agent = await enter(core, live, "/handoff", on_open=lambda cid: screens[0].open(cid))
+        if not isinstance(agent, AgentRef):
+            return agent
         screen = HandoffScreen(core, live, agent)
+        screens.append(screen)
         await screen.build()
         if conversation:
             screen.open(conversation)

@@ -140,16 +140,16 @@
   }
   window.handoffWaited = (iso) => "Waiting " + waited(now() - Date.parse(iso));
 
+  function advance(entry) {
+    entry.interval = Math.min(entry.interval * 2, MAX_INTERVAL_S * 1000);
+    entry.due += entry.interval;
+  }
+
   function schedule(entry) {
     // The first reminder, or the next one still ahead: a page opened late does not replay those it missed.
-    let interval = entry.item.remind_after * 1000;
-    let due = entry.since + interval;
-    while (due <= now()) {
-      interval = Math.min(interval * 2, MAX_INTERVAL_S * 1000);
-      due += interval;
-    }
-    entry.due = due;
-    entry.interval = interval;
+    entry.interval = entry.item.remind_after * 1000;
+    entry.due = entry.since + entry.interval;
+    while (entry.due <= now()) advance(entry);
   }
 
   function add(item, ring) {
@@ -295,8 +295,7 @@
     for (const entry of waiting.values()) {
       if (entry.due > at) continue;
       alert(entry, waited(at - entry.since));
-      entry.interval = Math.min(entry.interval * 2, MAX_INTERVAL_S * 1000);
-      entry.due += entry.interval;
+      advance(entry);
     }
     document.querySelectorAll("[data-wait-since]").forEach((el) => {
       const text = window.handoffWaited(el.dataset.waitSince);

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.support import AGENT_PASSWORD, CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support import AGENT_PASSWORD, CHROMIUM, CHROMIUM_ARGS, Server, add_agent, run_cli
 
 COUNT_PLAYS = """
 window.__plays = 0;
@@ -46,19 +47,50 @@ def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
         context.close()
 
 
+def seeded_server(
+    folder: Path,
+    services: Iterable[tuple[str, ...]] = (("shop", "Web Shop"), ("bank", "Bank")),
+    agents: Iterable[tuple[str, str, bool]] = (
+        ("ada@example.com", "Ada", True),
+        ("bob@example.com", "Bob", False),
+    ),
+) -> Server:
+    """A server (not started) on a new database with these services and agents, added the way an operator
+    does: `(slug, name, *more service add arguments)` and `(email, name, admin)`."""
+    url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
+    for slug, name, *more in services:
+        added = run_cli(url, "service", "add", "--slug", slug, "--name", name, *more)
+        assert added.returncode == 0, added.stderr
+    for email, name, admin in agents:
+        add_agent(url, email, name, admin=admin)
+    return Server(url, folder / "server.log")
+
+
 def new_page(
-    browser: Browser, contexts: list[BrowserContext], *, width: int = 1400, height: int = 900
+    browser: Browser,
+    contexts: list[BrowserContext],
+    *,
+    width: int = 1400,
+    height: int = 900,
+    init_scripts: Iterable[str] = (),
 ) -> Page:
     context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(COUNT_PLAYS)
+    for script in (COUNT_PLAYS, *init_scripts):
+        context.add_init_script(script)
     contexts.append(context)
     return context.new_page()
 
 
 def agent_page(
-    browser: Browser, contexts: list[BrowserContext], server: Server, email: str, path: str = "/handoff"
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: Server,
+    email: str,
+    path: str = "/handoff",
+    *,
+    init_scripts: Iterable[str] = (),
 ) -> Page:
-    page = new_page(browser, contexts)
+    page = new_page(browser, contexts, init_scripts=init_scripts)
     page.goto(server.url + path)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(AGENT_PASSWORD)
@@ -72,3 +104,10 @@ def new_conversation(server: Server, text: str, service: str = "shop") -> tuple[
     response = httpx.post(f"{server.url}/api/v1/conversations", json={"service": service, "text": text})
     assert response.status_code == 201
     return response.json()["id"], {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def take_over(page: Page, conversation_id: str) -> None:
+    """Open the conversation's card and take it over; done once the reply box is there."""
+    page.locator(f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']").click()
+    page.get_by_test_id("take-over").click()
+    expect(page.get_by_test_id("send")).to_be_visible()

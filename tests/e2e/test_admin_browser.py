@@ -10,22 +10,18 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_page
-from tests.support import Server, add_agent, run_cli
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_page, seeded_server
+from tests.support import Server
 
 pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    agents = [("ada@example.com", "Ada", True), ("eve@example.com", "Eve", True)]
+    agents += [("bob@example.com", "Bob", False), ("cy@example.com", "Cy", False)]
     folder = tmp_path_factory.mktemp("admin")
-    url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
-    assert run_cli(url, "service", "add", "--slug", "shop", "--name", "Web Shop").returncode == 0
-    add_agent(url, "ada@example.com", "Ada", admin=True)
-    add_agent(url, "eve@example.com", "Eve", admin=True)
-    add_agent(url, "bob@example.com", "Bob")
-    add_agent(url, "cy@example.com", "Cy")
-    server = Server(url, folder / "server.log").start()
+    server = seeded_server(folder, services=[("shop", "Web Shop")], agents=agents).start()
     yield server
     server.stop()
 

@@ -12,19 +12,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
-from tests.support import Server, add_agent, run_cli
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, seeded_server
+from tests.support import Server
 
 pytestmark = BROWSER_TESTS
-
-
-def seeded_server(folder: Path) -> Server:
-    url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
-    for slug, name in (("shop", "Web Shop"), ("bank", "Bank")):
-        assert run_cli(url, "service", "add", "--slug", slug, "--name", name).returncode == 0
-    add_agent(url, "ada@example.com", "Ada", admin=True)
-    add_agent(url, "bob@example.com", "Bob")
-    return Server(url, folder / "server.log")
 
 
 @pytest.fixture(scope="module")
@@ -240,15 +231,8 @@ def test_a_card_moves_enters_and_leaves_as_one_element(
     """A message moves its card to the front: the same element, the others kept in order. A conversation
     below the cards shown enters at the front on the card that left the list, and that card then opens the
     conversation it shows."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}"
-    assert (
-        run_cli(
-            url, "service", "add", "--slug", "shop", "--name", "Web Shop", "--mode", "human_only"
-        ).returncode
-        == 0
-    )
-    add_agent(url, "ada@example.com", "Ada", admin=True)
-    server = Server(url, tmp_path / "server.log").start()
+    shop = ("shop", "Web Shop", "--mode", "human_only")
+    server = seeded_server(tmp_path, services=[shop], agents=[("ada@example.com", "Ada", True)]).start()
     try:
         started = [new_conversation(server, f"Question {n}") for n in range(18)]  # no AI: Human Only
         ids = [cid for cid, _ in started]

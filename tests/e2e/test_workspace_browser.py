@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, COUNT_PLAYS, agent_page, new_conversation
-from tests.support import Server, add_agent, run_cli
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, seeded_server, take_over
+from tests.support import Server, run_cli
 
 pytestmark = BROWSER_TESTS
 REMIND_AFTER = 10  # seconds: the shop's "Remind after", the least a service may set
@@ -36,20 +36,15 @@ window.Notification = class {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("workspace")
-    url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
-    for slug, name in (("shop", "Web Shop"), ("bank", "Bank")):
-        assert run_cli(url, "service", "add", "--slug", slug, "--name", name).returncode == 0
     # Human Only: the AI never answers, so the only flags are the ones a test raises.
-    for slug in ("shop", "bank"):
-        changed = run_cli(url, "service", "set", "--slug", slug, "--mode", "human_only")
-        assert changed.returncode == 0, changed.stderr
-    reminded = run_cli(url, "service", "set", "--slug", "shop", "--remind-after", str(REMIND_AFTER))
+    services = [("shop", "Web Shop", "--mode", "human_only"), ("bank", "Bank", "--mode", "human_only")]
+    agents = [("ada@example.com", "Ada", True), ("bob@example.com", "Bob", False)]
+    agents.append(("cy@example.com", "Cy", False))
+    server = seeded_server(tmp_path_factory.mktemp("workspace"), services=services, agents=agents)
+    remind = ("service", "set", "--slug", "shop", "--remind-after", str(REMIND_AFTER))
+    reminded = run_cli(server.database_url, *remind)
     assert reminded.returncode == 0, reminded.stderr
-    add_agent(url, "ada@example.com", "Ada", admin=True)
-    add_agent(url, "bob@example.com", "Bob")
-    add_agent(url, "cy@example.com", "Cy")
-    server = Server(url, folder / "server.log").start()
+    server.start()
     yield server
     server.stop()
 
@@ -89,21 +84,22 @@ def hold_clock(page: Page) -> None:
 
 
 def clocked_agent_page(
-    browser: Browser, contexts: list[BrowserContext], server: Server, email: str, path: str = "/handoff"
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: Server,
+    email: str,
+    path: str = "/handoff",
+    *,
+    hold: bool = True,
 ) -> Page:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.add_init_script(COUNT_PLAYS)
-    context.add_init_script(NOTIFICATION_SPY)
-    contexts.append(context)
-    page = context.new_page()
-    page.goto(server.url + path)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("password-1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
-    page.wait_for_function("window.did_handshake === true && window.handoffAlerts !== undefined")
-    page.mouse.click(5, 500)  # browsers allow sound only after a first click
-    hold_clock(page)
+    """An agent's page with the Notification spy, clicked once (browsers allow sound only after a first
+    click), its clock then held (or later, by the test: a held clock stands still while other pages log in,
+    and a flag raised after that would lie in its future)."""
+    page = agent_page(browser, contexts, server, email, path, init_scripts=[NOTIFICATION_SPY])
+    page.wait_for_function("window.handoffAlerts !== undefined")
+    page.mouse.click(5, 500)
+    if hold:
+        hold_clock(page)
     return page
 
 
@@ -212,10 +208,8 @@ def test_toasts_stay_three_fold_the_rest_and_leave_with_their_conversation(
 
     # With the panel open, no toast covers its actions.
     cid, _ = raised[3]
-    card(bob, cid).click()
+    take_over(bob, cid)
     expect(bob.get_by_test_id("conversation-panel")).to_contain_text("Toast pile question 3")
-    bob.get_by_test_id("take-over").click()
-    expect(bob.get_by_test_id("send")).to_be_visible()
     expect(toasts(bob, cid)).to_have_count(0)  # taken over: its toast left too
     ring(bob, *(help_requested(server, f"Toast over the panel {n}")[0] for n in range(3)))
     expect(toasts(bob)).to_have_count(3)
@@ -232,8 +226,10 @@ def test_toasts_stay_three_fold_the_rest_and_leave_with_their_conversation(
 def test_a_reminder_rings_until_someone_takes_over_and_the_card_shows_the_wait(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
-    bob = clocked_agent_page(browser, contexts, server, "bob@example.com", path="/help")
-    ada = clocked_agent_page(browser, contexts, server, "ada@example.com")
+    bob = clocked_agent_page(browser, contexts, server, "bob@example.com", path="/help", hold=False)
+    ada = clocked_agent_page(browser, contexts, server, "ada@example.com", hold=False)
+    for page in (bob, ada):
+        hold_clock(page)
     cid, _ = help_requested(server, "Is anybody there?")
     for page in (bob, ada):
         ring(page, cid)
@@ -256,9 +252,7 @@ def test_a_reminder_rings_until_someone_takes_over_and_the_card_shows_the_wait(
     assert bob.evaluate("window.__plays") == plays + 2
 
     # Ada takes it over: the reminders stop on every page.
-    card(ada, cid).click()
-    ada.get_by_test_id("take-over").click()
-    expect(ada.get_by_test_id("send")).to_be_visible()
+    take_over(ada, cid)
     expect(toasts(bob, cid)).to_have_count(0)
     bob.clock.run_for(45_000)
     assert bob.evaluate("window.__plays") == plays + 2
@@ -272,9 +266,7 @@ def test_a_flag_taken_over_within_the_hold_never_rings(
     bob = clocked_agent_page(browser, contexts, server, "bob@example.com", path="/help")
     ada = agent_page(browser, contexts, server, "ada@example.com")
     cid, _ = help_requested(server, "Quick one, please")
-    card(ada, cid).click()
-    ada.get_by_test_id("take-over").click()
-    expect(ada.get_by_test_id("send")).to_be_visible()
+    take_over(ada, cid)
     bob.wait_for_function(f"!window.handoffAlerts.waiting().includes({cid!r})")
     bob.clock.run_for(5000)
     assert bob.evaluate("window.__plays") == 0
