@@ -127,7 +127,10 @@ def handoff_latency(
         slug = ("shop", "bank")[number % 2]
         section = f"[data-testid=service-{slug}]"
         shown = pages[0].evaluate(SHOWN, slug)  # every page shows the same cards in the same order
-        if case == "spread":
+        if case in ("spread", "presence"):
+            if case == "presence":  # an agent opens a panel: every page's card shows who has it open
+                viewed = shown[choose.randrange(1, len(shown))]
+                pages[number % len(pages)].locator(f"[data-conversation-id='{viewed}']").click()
             return message(shown[choose.randrange(1, len(shown))], section)
         on_screen = set(shown)
         below = [c for c in seeded.flagged if seeded.services[c] == slug and c not in on_screen]

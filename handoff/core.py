@@ -11,11 +11,14 @@ from detection import Detector
 from handoff.accounts import Accounts
 from handoff.board import Board
 from handoff.bus import EventBus, InProcessBus
+from handoff.canned_replies import CannedReplies
 from handoff.conversations import Conversations
 from handoff.false_alarms import FalseAlarms
 from handoff.handoffs import Handoffs
 from handoff.knowledge_admin import KnowledgeAdmin
 from handoff.location import Locator
+from handoff.notes import Notes
+from handoff.presence import Presence
 from handoff.ratelimit import RateLimiter
 from handoff.responders.external_bot import ExternalBotResponder
 from handoff.responders.knowledge import KnowledgeCache, KnowledgeResponder
@@ -47,6 +50,9 @@ class Core:
     responders: ResponderWorker
     locator: Locator
     chat_limiter: RateLimiter
+    notes: Notes
+    canned_replies: CannedReplies
+    presence: Presence
 
     @classmethod
     def create(
@@ -98,6 +104,9 @@ class Core:
             ),
             locator=Locator(database=settings.geoip_database, trusted_proxies=settings.trusted_proxies),
             chat_limiter=RateLimiter(per_minute=settings.chat_messages_per_minute),
+            notes=Notes(db=db, bus=bus, max_text_chars=settings.max_text_chars),
+            canned_replies=CannedReplies(db=db, bus=bus, max_text_chars=settings.max_text_chars),
+            presence=Presence(bus),
         )
 
     async def start(self) -> None:
@@ -108,6 +117,7 @@ class Core:
         self.responders.start(self.bus)
 
     async def stop(self) -> None:
+        await self.presence.stop()
         self.responders.stop()
         self.streams.stop()
         await self.bus.drain()

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handoff.views import AccountView, ConversationView, FlagView, MessageView, Mode, Preferences, ServiceView
+from handoff.views import (
+    AccountView,
+    ConversationView,
+    FlagView,
+    MessageView,
+    Mode,
+    NoteView,
+    Preferences,
+    ServiceView,
+    Viewer,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +157,41 @@ class PreferencesChanged(Event):
 
     account_id: int
     preferences: Preferences
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded(Event):
+    """An agent wrote an internal note on a conversation: for the consoles, never the customer's feeds."""
+
+    note: NoteView
+
+
+@dataclass(frozen=True, slots=True)
+class CannedRepliesChanged(Event):
+    """A service's canned replies were added, changed or removed."""
+
+    service_slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ViewersChanged(Event):
+    """Who has the conversation open in a console now (coalesced: at most one per conversation per moment)."""
+
+    conversation_id: str
+    viewers: tuple[Viewer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineChanged(Event):
+    """Who of the team has a console page open now."""
+
+    agents: tuple[Viewer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTyping(Event):
+    """The agent holding the conversation is typing a reply (at most every few seconds): the customer's chat
+    page and event stream show "An agent is typing..."."""
+
+    conversation_id: str
+    agent_name: str

@@ -6,6 +6,7 @@ Only the agent holding a conversation can reply in it, release it or resume the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import records
 from handoff.bus import EventBus
-from handoff.errors import AlreadyClaimed, Conflict, Forbidden
+from handoff.errors import AlreadyClaimed, Conflict
 from handoff.events import (
+    AgentTyping,
     AIResumed,
     ConversationReleased,
     ConversationTakenOver,
@@ -33,6 +35,7 @@ def joined_text(agent_name: str) -> str:
     return f"{agent_name} (a human agent) has joined the conversation."
 
 
+TYPING_EVERY_SECONDS = 3.0  # "An agent is typing..." is told at most this often per conversation
 RESUMED_TEXT = "You are chatting with our AI assistant again."
 RELEASED_TEXT = "The agent has stepped away. Another member of our team will be with you shortly."
 
@@ -44,6 +47,8 @@ class Handoffs:
         self._db = db
         self._bus = bus
         self._max_text_chars = max_text_chars
+        self._typing_told: dict[str, float] = {}  # conversation -> when its customer was last told
+
 
     async def take_over(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
         """Claim the conversation and pause the AI; the customer is told a human joined.
@@ -52,7 +57,7 @@ class Handoffs:
         holder's name when a colleague won.
         """
         async with self._db.write() as session:
-            account = await _account(session, agent)
+            account = await records.active_account(session, agent)
             locked = await records.lock_conversation(session, conversation_id)
             before = locked.card()
             ai_only_services = select(Service.id).where(Service.mode == "ai_only")
@@ -95,7 +100,7 @@ class Handoffs:
         """The holding agent's reply to the customer."""
         records.check_text(text, self._max_text_chars)
         async with self._db.write() as session:
-            account = await _account(session, agent)
+            account = await records.active_account(session, agent)
             locked = await self._held(session, conversation_id, account)
             before = locked.card()
             message = records.add_message(session, locked, role="human", text=text, author=account)
@@ -109,13 +114,35 @@ class Handoffs:
             )
             after = locked.card()
         view = records.message_view(message)
+        self._typing_told.pop(conversation_id, None)  # typing the next reply tells the customer at once
         await self._publish([MessageAdded(view, after), ConversationUpdated(before, after)])
         return view
+
+    async def typing(self, *, conversation_id: str, agent: AgentRef) -> bool:
+        """The holding agent is typing: tell the customer ("An agent is typing..."), at most every
+        TYPING_EVERY_SECONDS per conversation. True when the customer was told now."""
+        now = time.monotonic()
+        if now - self._typing_told.get(conversation_id, -TYPING_EVERY_SECONDS) < TYPING_EVERY_SECONDS:
+            return False
+        async with self._db.read() as session:
+            held = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.id == conversation_id,
+                    Conversation.claimed_by_id == agent.id,
+                    Conversation.ended_at.is_(None),
+                )
+            )
+        if held is None:
+            return False  # only the holder's typing reaches the customer
+        self._typing_told = {c: t for c, t in self._typing_told.items() if now - t < TYPING_EVERY_SECONDS}
+        self._typing_told[conversation_id] = now
+        await self._bus.publish(AgentTyping(conversation_id, agent.display_name))
+        return True
 
     async def release(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
         """Let go of the claim without resuming the AI: the conversation stays paused for a colleague."""
         async with self._db.write() as session:
-            account = await _account(session, agent)
+            account = await records.active_account(session, agent)
             locked = await self._held(session, conversation_id, account)
             events = await _release(session, locked, account)
         await self._publish(events)
@@ -127,7 +154,7 @@ class Handoffs:
         The holder may do it; so may any agent when the conversation was released while paused.
         """
         async with self._db.write() as session:
-            account = await _account(session, agent)
+            account = await records.active_account(session, agent)
             locked = await records.lock_conversation(session, conversation_id)
             if locked.conversation.ended_at is not None:
                 raise Conflict("this conversation has ended")
@@ -186,7 +213,7 @@ class Handoffs:
     ) -> ConversationView:
         """Close the open flags (or only the detector's flag `flag_id`), audited, then tell every console."""
         async with self._db.write() as session:
-            account = await _account(session, agent)
+            account = await records.active_account(session, agent)
             locked = await records.lock_conversation(session, conversation_id)
             chosen = list(locked.open_flags) if flag_id is None else [_detected_flag(locked, flag_id)]
             before = locked.card()
@@ -280,9 +307,3 @@ def _why_not_taken(card: ConversationView, account: Account) -> ConversationView
         raise AlreadyClaimed(card.claimed_by_name or "another agent")
     raise Conflict("agents cannot take over conversations of a service in AI Only mode")
 
-
-async def _account(session: AsyncSession, agent: AgentRef) -> Account:
-    account = await session.get(Account, agent.id)
-    if account is None or not account.active:
-        raise Forbidden("this console account is not active")
-    return account

@@ -17,10 +17,11 @@ from sqlalchemy import CompoundSelect, Select, and_, bindparam, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
-from handoff.errors import Invalid, NotFound
+from handoff.errors import Forbidden, Invalid, NotFound
 from handoff.views import (
     DEFAULT_REMIND_AFTER,
     AccountView,
+    AgentRef,
     AnsweredBy,
     ConversationView,
     FlagKind,
@@ -44,6 +45,14 @@ def check_text(text: str, max_chars: int) -> None:
         raise Invalid("text must not be empty")
     if len(text) > max_chars:
         raise Invalid(f"text must be at most {max_chars} characters")
+
+
+async def active_account(session: AsyncSession, agent: AgentRef) -> Account:
+    """The acting agent's account, read in this transaction; Forbidden once it is deactivated."""
+    account = await session.get(Account, agent.id)
+    if account is None or not account.active:
+        raise Forbidden("this console account is not active")
+    return account
 
 
 def utcnow() -> datetime:

@@ -1,4 +1,5 @@
-"""Live message feeds per conversation, for the customer's event stream and chat page.
+"""Live message feeds per conversation, for the customer's event stream and chat page: the messages, and
+"An agent is typing..." (AgentTyping). Never the consoles' internal notes: they are other events.
 
 One bus subscription serves every open feed; each feed is a bounded queue. A feed that falls too far
 behind is closed (the client reconnects and catches up from its last message id).
@@ -12,10 +13,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from handoff.bus import EventBus, Subscription
-from handoff.events import MessageAdded
+from handoff.events import AgentTyping, MessageAdded
 from handoff.views import MessageView
 
 FEED_CAPACITY = 256
+Item = MessageView | AgentTyping  # what a feed carries to the customer
 
 
 class FeedOverflow(Exception):
@@ -24,9 +26,9 @@ class FeedOverflow(Exception):
 
 class Feed:
     def __init__(self) -> None:
-        self._queue: asyncio.Queue[MessageView | None] = asyncio.Queue(FEED_CAPACITY)
+        self._queue: asyncio.Queue[Item | None] = asyncio.Queue(FEED_CAPACITY)
 
-    def push(self, message: MessageView | None) -> bool:
+    def push(self, message: Item | None) -> bool:
         try:
             self._queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -38,8 +40,8 @@ class Feed:
         self._queue.get_nowait()
         self._queue.put_nowait(None)
 
-    async def next(self, wait_seconds: float) -> MessageView | None:
-        """The next message, or None after `wait_seconds` without one. Raises FeedOverflow."""
+    async def next(self, wait_seconds: float) -> Item | None:
+        """The next message (or typing), or None after `wait_seconds` without one. Raises FeedOverflow."""
         try:
             message = await asyncio.wait_for(self._queue.get(), wait_seconds)
         except TimeoutError:
@@ -53,20 +55,25 @@ class MessageStreams:
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
         self._feeds: dict[str, set[Feed]] = defaultdict(set)
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
 
     def start(self) -> None:
-        self._subscription = self._bus.subscribe(MessageAdded, self._on_message)
+        self._subscriptions = [
+            self._bus.subscribe(
+                MessageAdded, lambda event: self._push(event.message.conversation_id, event.message)
+            ),
+            self._bus.subscribe(AgentTyping, lambda event: self._push(event.conversation_id, event)),
+        ]
 
     def stop(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
-            self._subscription = None
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = []
 
-    def _on_message(self, event: MessageAdded) -> None:
-        for feed in list(self._feeds.get(event.message.conversation_id, ())):
-            if not feed.push(event.message):
-                self._feeds[event.message.conversation_id].discard(feed)
+    def _push(self, conversation_id: str, item: Item) -> None:
+        for feed in list(self._feeds.get(conversation_id, ())):
+            if not feed.push(item):
+                self._feeds[conversation_id].discard(feed)
                 feed.overflow()
 
     @asynccontextmanager

@@ -43,6 +43,35 @@ class MessageView:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteView:
+    """An agent's internal note: shown to agents only, never to the customer (no `to_api`, on purpose)."""
+
+    id: int
+    conversation_id: str
+    text: str
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CannedReplyView:
+    """A service's prepared answer; `{customer_name}` and `{agent_name}` are filled in when it is picked."""
+
+    id: int
+    service_slug: str
+    shortcut: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """A console agent, as presence shows them: who has a conversation open, who is online."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class FlagView:
     id: int
     conversation_id: str

@@ -47,6 +47,9 @@ class BoardIndex:
             self._views[view.id] = view
             bisect.insort(self._order[view.service_slug], (sort_key(view), view.id))
 
+    def get(self, conversation_id: str) -> ConversationView | None:
+        return self._views.get(conversation_id)
+
     def waiting(self) -> list[ConversationView]:
         """The cards that need attention, every service's (they sort first in each)."""
         waiting = []

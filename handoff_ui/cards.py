@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from nicegui import ui
 
-from handoff.views import ConversationView, FlagView
+from handoff.views import ConversationView, FlagView, Viewer
 from handoff_ui.words import FLAG_COLORS, FLAG_WORDS, STATUS_COLORS, STATUS_WORDS
 
 
@@ -60,7 +60,14 @@ class Cell(ui.element, component="components/cell.js"):
             self.props["tag"] = tag
 
 
-def face_of(view: ConversationView) -> dict[str, object]:
+def initials(name: str) -> str:
+    """ "Ada Lovelace" -> "AL"; one word -> its first two letters."""
+    words = name.split()
+    letters = "".join(word[0] for word in words[:2]) if len(words) > 1 else name.strip()[:2]
+    return letters.upper() or "?"
+
+
+def face_of(view: ConversationView, viewers: tuple[Viewer, ...] = ()) -> dict[str, object]:
     """What a card's face shows: words, and the classes they are drawn with. Values only: the browser puts
     them in text and attributes, never parses them as markup. How long ago the conversation started is worded
     by the browser (`handoffRelative`) from `started_at`, so one face serves every page at any moment."""
@@ -82,6 +89,10 @@ def face_of(view: ConversationView) -> dict[str, object]:
         "question": view.opening_question or "(no question yet)",
         "started_at": iso_utc(view.started_at),
         "waiting_since": iso_utc(since) if (since := view.waiting_since) else "",
+        # Every agent with it open: each page leaves its own agent out (card_face.js), so one face serves all.
+        "viewers": [
+            {"id": viewer.id, "name": viewer.name, "initials": initials(viewer.name)} for viewer in viewers
+        ],
     }
 
 
@@ -89,18 +100,21 @@ class Faces:
     """Each card's face as the browser receives it (JSON), made once per snapshot of the conversation and
     shared by every open page: 25 pages showing a changed card used to build and compare 25 faces, and NiceGUI
     wrapped each nested dict in its observable collections (a quarter of the server's work per page for a card
-    entering the list). One per process (Live); an ended conversation's face is forgotten."""
+    entering the list). One per process (Live); an ended conversation's face is forgotten. `viewers` says who
+    has a conversation open (presence), which the face shows too."""
 
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[ConversationView, str]] = {}
+    def __init__(self, viewers: Callable[[str], tuple[Viewer, ...]] = lambda _id: ()) -> None:
+        self._viewers = viewers
+        self._known: dict[str, tuple[ConversationView, tuple[Viewer, ...], str]] = {}
 
     def of(self, view: ConversationView) -> str:
         known = self._known.get(view.id)
-        if known is not None and known[0] is view:
-            return known[1]
-        face = json.dumps(face_of(view), ensure_ascii=False, separators=(",", ":"))
+        viewers = self._viewers(view.id)
+        if known is not None and known[0] is view and known[1] == viewers:
+            return known[2]
+        face = json.dumps(face_of(view, viewers), ensure_ascii=False, separators=(",", ":"))
         if view.active:
-            self._known[view.id] = (view, face)
+            self._known[view.id] = (view, viewers, face)
         return face
 
     def forget(self, conversation_id: str) -> None:

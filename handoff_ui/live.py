@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 from dataclasses import dataclass
 
 from nicegui import Event
@@ -18,16 +17,21 @@ from handoff.bus import Subscription
 from handoff.core import Core
 from handoff.events import (
     AccountChanged,
+    AgentTyping,
     ApiKeysChanged,
+    CannedRepliesChanged,
     ConversationUpdated,
     KnowledgeSaved,
     MessageAdded,
+    NoteAdded,
+    OnlineChanged,
     PreferencesChanged,
     ServiceAdded,
     ServiceChanged,
     ServiceModeChanged,
+    ViewersChanged,
 )
-from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, Stats
+from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, Stats, Viewer
 from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import Faces
 
@@ -64,10 +68,16 @@ class Live:
         self.account_changed: Event[[AccountChanged]] = Event()
         self.knowledge_saved: Event[[KnowledgeSaved]] = Event()
         self.api_keys_changed: Event[[ApiKeysChanged]] = Event()
-        self.online: Counter[int] = Counter()  # open console tabs per account, in this process
+        self.note_added: Event[[NoteAdded]] = Event()
+        self.canned_replies_changed: Event[[CannedRepliesChanged]] = Event()
+        self.agent_typing: Event[[AgentTyping]] = Event()
+        self.viewers_changed: Event[[ViewersChanged]] = Event()
+        self.online_changed: Event[[OnlineChanged]] = Event()
+        self.online: tuple[Viewer, ...] = ()  # who of the team has a console page open
         self.stats = Stats(active=0, attention=0, paused=0)
         self.index = BoardIndex()
-        self.faces = Faces()
+        self._viewers: dict[str, tuple[Viewer, ...]] = {}  # conversation -> the agents with it open
+        self.faces = Faces(self.viewers)
         self._remind_after: dict[str, int] = {}  # per service slug
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
@@ -86,6 +96,11 @@ class Live:
             bus.subscribe(AccountChanged, self.account_changed.emit),
             bus.subscribe(KnowledgeSaved, self.knowledge_saved.emit),
             bus.subscribe(ApiKeysChanged, self.api_keys_changed.emit),
+            bus.subscribe(NoteAdded, self.note_added.emit),
+            bus.subscribe(CannedRepliesChanged, self.canned_replies_changed.emit),
+            bus.subscribe(AgentTyping, self.agent_typing.emit),
+            bus.subscribe(ViewersChanged, self._on_viewers),
+            bus.subscribe(OnlineChanged, self._on_online),
         ]
         for service in await self.core.services.all():
             self._remind_after[service.slug] = service.remind_after_seconds
@@ -105,6 +120,21 @@ class Live:
     def remind_after(self, service_slug: str) -> int:
         """Seconds from a conversation's first flag to its first reminder, as its service says."""
         return self._remind_after.get(service_slug, DEFAULT_REMIND_AFTER)
+
+    def viewers(self, conversation_id: str) -> tuple[Viewer, ...]:
+        """The agents who have the conversation open in a console, as the last ViewersChanged said."""
+        return self._viewers.get(conversation_id, ())
+
+    def _on_viewers(self, event: ViewersChanged) -> None:
+        if event.viewers:
+            self._viewers[event.conversation_id] = event.viewers
+        else:
+            self._viewers.pop(event.conversation_id, None)
+        self.viewers_changed.emit(event)
+
+    def _on_online(self, event: OnlineChanged) -> None:
+        self.online = event.agents
+        self.online_changed.emit(event)
 
     def _on_service_added(self, event: ServiceAdded) -> None:
         self._remind_after[event.service.slug] = event.service.remind_after_seconds

@@ -1,4 +1,5 @@
-"""The conversation panel: the transcript; Take Over, reply, Resume AI, Release; Dismiss flags, Not needed.
+"""The conversation panel: the transcript and the agents' notes; Take Over, reply (canned replies, a
+suggested reply), Resume AI, Release; Dismiss flags, Not needed; who else has it open.
 
 It never redraws itself from its own click: every change comes back through the events, as it does for
 every other agent's screen.
@@ -9,15 +10,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
+from handoff.canned_replies import fill
 from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
-from handoff.events import ConversationUpdated, MessageAdded, ServiceModeChanged
-from handoff.views import AgentRef, ConversationView, MessageView
-from handoff_ui.cards import badge, flag_explanation, location
+from handoff.events import (
+    CannedRepliesChanged,
+    ConversationUpdated,
+    MessageAdded,
+    NoteAdded,
+    ServiceModeChanged,
+    ViewersChanged,
+)
+from handoff.views import AgentRef, CannedReplyView, ConversationView, MessageView
+from handoff_ui.cards import badge, flag_explanation, initials, location
+from handoff_ui.live import Live
 from handoff_ui.transcript import Transcript
 from handoff_ui.words import (
+    ADD_NOTE,
     DISMISS,
     FLAG_COLORS,
     FLAG_WORDS,
@@ -30,16 +41,28 @@ from handoff_ui.words import (
     STATUS_COLORS,
     STATUS_WORDS,
     TAKE_OVER,
+    USE_SUGGESTION,
 )
+
+# Enter on a lone "/shortcut" picks the first canned reply that matches instead of starting a new line.
+PICK_ON_ENTER = (
+    "(e) => { if (!e.shiftKey && /^\\/\\S*$/.test(e.target.value)) { e.preventDefault(); emit(); } }"
+)
+TYPING_THROTTLE_SECONDS = 2.0  # the browser tells the server at most this often that the agent types
 
 
 class ConversationPanel:
-    def __init__(self, core: Core, agent: AgentRef, drawer: ui.right_drawer) -> None:
+    def __init__(self, core: Core, live: Live, agent: AgentRef, drawer: ui.right_drawer) -> None:
         self._core = core
+        self._live = live
         self._agent = agent
         self._drawer = drawer
+        self._tab = ui.context.client.id  # presence: this tab has the open conversation in view
         self.view: ConversationView | None = None
         self._actions_state: tuple[object, ...] | None = None
+        self._canned: list[CannedReplyView] = []
+        self._reply: ui.textarea | None = None
+        self._suggested_for: str | None = None  # the conversation a suggestion was asked for since Take Over
         with (
             drawer,
             ui.column().classes("w-full h-full no-wrap gap-2").props("data-testid=conversation-panel"),
@@ -49,11 +72,14 @@ class ConversationPanel:
                 ui.space()
                 ui.button(icon="close", on_click=self.close).props("flat round dense aria-label=Close")
             self._summary = ui.row().classes("w-full items-center gap-1")
+            self._viewers = ui.row().classes("w-full items-center gap-1").props("data-testid=viewers")
             self._flags = ui.column().classes("w-full gap-1")
             self._scroll = ui.scroll_area().classes("w-full grow border rounded-borders bg-grey-1")
             with self._scroll:
                 self._transcript = Transcript(caption=_caption, below=_rating)
             self._actions = ui.column().classes("w-full gap-2")
+            self._note_row()
+        drawer.on_value_change(lambda event: None if event.value else self._closed())
 
     @property
     def conversation_id(self) -> str | None:
@@ -63,25 +89,86 @@ class ConversationPanel:
         try:
             view = await self._core.conversations.get(conversation_id)
             messages = await self._core.conversations.messages(conversation_id)
+            notes = await self._core.notes.of(conversation_id)
+            canned = await self._core.canned_replies.of(view.service_slug)
         except NotFound:
             ui.notify("That conversation no longer exists", type="warning")
             return
         self.view = view
+        self._canned = canned
         self._actions_state = None
+        self._suggested_for = None
         self._transcript.clear()
-        for message in messages:
-            self._transcript.append(message)
+        self._transcript.load(messages, notes)
         for message in await self._core.conversations.messages(
             conversation_id, after=self._transcript.last_id
         ):
             self._transcript.append(message)  # what arrived while the transcript loaded
+        for note in await self._core.notes.of(conversation_id, after=self._transcript.last_note_id):
+            self._transcript.add_note(note)
         self._draw(view)
+        self._draw_viewers()
         self._drawer.show()
         self._scroll.scroll_to(percent=1.0)
+        self._core.presence.view(self._tab, conversation_id)
 
     def close(self) -> None:
-        self.view = None
         self._drawer.hide()
+        self._closed()
+
+    def _closed(self) -> None:
+        self.view = None
+        self._core.presence.view(self._tab, None)
+
+    def on_note(self, event: NoteAdded) -> None:
+        if event.note.conversation_id == self.conversation_id and self._transcript.add_note(event.note):
+            self._scroll.scroll_to(percent=1.0)
+
+    def on_viewers(self, event: ViewersChanged) -> None:
+        if event.conversation_id == self.conversation_id:
+            self._draw_viewers()
+
+    async def on_canned_replies(self, event: CannedRepliesChanged) -> None:
+        if self.view is not None and self.view.service_slug == event.service_slug:
+            self._canned = await self._core.canned_replies.of(event.service_slug)
+
+    def _draw_viewers(self) -> None:
+        """Who else has this conversation open (not this agent: they know)."""
+        others = (
+            []
+            if self.view is None
+            else [viewer for viewer in self._live.viewers(self.view.id) if viewer.id != self._agent.id]
+        )
+        self._viewers.clear()
+        self._viewers.set_visibility(bool(others))
+        self._viewers.props["title"] = "Also viewing: " + ", ".join(viewer.name for viewer in others)
+        with self._viewers:
+            ui.icon("visibility").classes("text-grey-7")
+            for viewer in others:
+                ui.label(initials(viewer.name)).classes("hf-avatar").props["title"] = viewer.name
+            ui.label("also viewing: " + ", ".join(viewer.name for viewer in others)).classes(
+                "text-caption text-grey-8"
+            )
+
+    def _note_row(self) -> None:
+        """An internal note, for the agents only: the customer never sees it."""
+        with ui.row().classes("w-full items-center no-wrap gap-2"):
+            note = ui.input(label="Note", placeholder="Only agents see notes").classes("grow")
+            note.props("dense outlined maxlength=4000 data-testid=note-input")
+
+            async def add() -> None:
+                text = note.value or ""
+                if self.view is None or not text.strip():
+                    return
+                try:
+                    await self._core.notes.add(conversation_id=self.view.id, agent=self._agent, text=text)
+                except HandoffError as error:
+                    ui.notify(str(error), type="warning")
+                    return
+                note.value = ""
+
+            note.on("keydown.enter", add)
+            ui.button(ADD_NOTE, on_click=add).props("no-caps outline color=amber-9 data-testid=add-note")
 
     def on_message(self, event: MessageAdded) -> None:
         if event.message.conversation_id == self.conversation_id and self._transcript.append(event.message):
@@ -145,7 +232,7 @@ class ConversationPanel:
                 with ui.element("div").classes("hf-banner w-full").props("data-testid=claim-banner"):
                     ui.label(f"{view.claimed_by_name} has taken over this conversation.")
             if mine:
-                self._reply_box(view.id)
+                self._reply_box(view)
             with ui.row().classes("w-full gap-2"):
                 if not mine:
                     take_over = ui.button(TAKE_OVER, on_click=self._act(self._take_over)).props("no-caps")
@@ -163,9 +250,71 @@ class ConversationPanel:
                     "text-caption text-grey-8"
                 )
 
-    def _reply_box(self, conversation_id: str) -> None:
-        reply = ui.textarea(placeholder="Type your reply… (Ctrl+Enter to send)").classes("w-full")
-        reply.props("outlined autogrow data-testid=reply-input maxlength=4000")
+    def _reply_box(self, view: ConversationView) -> None:
+        conversation_id = view.id
+        suggestion = ui.column().classes("w-full gap-1 hf-suggestion").props("data-testid=suggested-reply")
+        suggestion.set_visibility(False)
+        reply = ui.textarea(placeholder="Type your reply… (/ for canned replies, Ctrl+Enter to send)")
+        reply.classes("w-full").props("outlined autogrow data-testid=reply-input maxlength=4000")
+        self._reply = reply
+        picker = (
+            ui.column().classes("w-full gap-0 hf-canned").props("data-testid=canned-replies role=listbox")
+        )
+        picker.set_visibility(False)
+
+        def pick(canned: CannedReplyView) -> None:
+            reply.value = fill(
+                canned.text, customer_name=view.customer_name, agent_name=self._agent.display_name
+            )
+            reply.run_method("focus")
+
+        def matches() -> list[CannedReplyView]:
+            text = reply.value or ""
+            if not text.startswith("/") or " " in text or "\n" in text:
+                return []
+            typed = text[1:].lower()
+            return [c for c in self._canned if c.shortcut.startswith(typed)]
+
+        def show_picker() -> None:
+            found = matches()
+            picker.clear()
+            picker.set_visibility(bool(found) or (reply.value or "").startswith("/"))
+            with picker:
+                if not found:
+                    ui.label("No canned reply starts with that.").classes("text-caption text-grey-8")
+                for canned in found[:8]:
+                    item = (
+                        ui.button(on_click=lambda c=canned: pick(c))
+                        .props("flat no-caps align=left dense data-testid=canned-reply role=option")
+                        .classes("w-full")
+                    )
+                    item.props["data-shortcut"] = canned.shortcut
+                    with item, ui.column().classes("gap-0 items-start"):
+                        ui.label(f"/{canned.shortcut}").classes("text-weight-medium")
+                        ui.label(canned.text[:90]).classes("text-caption text-grey-8 ellipsis")
+
+        async def pick_first() -> None:
+            found = matches()
+            if found:
+                pick(found[0])
+
+        reply.on_value_change(lambda _event: show_picker())
+        reply.on(
+            "keydown.enter",
+            pick_first,
+            js_handler=PICK_ON_ENTER,
+        )
+
+        async def typing() -> None:
+            if not (reply.value or "").startswith("/"):
+                await self._core.handoffs.typing(conversation_id=conversation_id, agent=self._agent)
+
+        reply.on(
+            "keydown", typing, throttle=TYPING_THROTTLE_SECONDS, leading_events=True, trailing_events=False
+        )
+        if self._suggested_for != conversation_id:
+            self._suggested_for = conversation_id
+            background_tasks.create(self._suggest(conversation_id, suggestion), name="suggest a reply")
 
         async def send() -> None:
             text = reply.value or ""
@@ -181,6 +330,28 @@ class ConversationPanel:
         reply.on("keydown.ctrl.enter", send)
         reply.on("keydown.meta.enter", send)
         ui.button(SEND, on_click=send).props("no-caps color=positive data-testid=send")
+
+    async def _suggest(self, conversation_id: str, box: ui.column) -> None:
+        """The AI's best answer as a draft, above the reply box; "Use suggestion" puts it there to edit.
+        Nothing reaches the customer unless the agent sends it."""
+        try:
+            text = await self._core.responders.suggest(conversation_id)
+        except (HandoffError, OSError):
+            return
+        if not text or self.conversation_id != conversation_id or box.is_deleted:
+            return
+        box.clear()
+        with box:
+            ui.label("Suggested reply").classes("text-caption text-grey-8")
+            ui.label(text).classes("text-body2 hf-suggestion-text").props("data-testid=suggestion-text")
+
+            def use() -> None:
+                if self._reply is not None and not self._reply.is_deleted:
+                    self._reply.value = text
+                    self._reply.run_method("focus")
+
+            ui.button(USE_SUGGESTION, on_click=use).props("no-caps flat dense data-testid=use-suggestion")
+        box.set_visibility(True)
 
     def _act(self, action: Callable[[str], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:

@@ -114,6 +114,12 @@ class ServiceSection:
         else:
             self.sync()
 
+    def show_viewers(self, conversation_id: str) -> None:
+        """Who has the conversation open changed: its card's face, if the card is shown (Faces knows who)."""
+        card = self.cards.get(conversation_id)
+        if card is not None:
+            card.show(card.view)
+
     def sync(self) -> None:
         """Make the rendered cards the index's first `cap`, moving, adding or removing only what changed."""
         visible = self._index.top(self.service.slug, self.cap)

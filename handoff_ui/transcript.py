@@ -1,4 +1,5 @@
-"""A transcript: messages in order, each shown once, coloured by role as the help page says."""
+"""A transcript: messages in order, each shown once, coloured by role as the help page says; in the console
+also the agents' internal notes, in their own style, where they were written."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from handoff.views import MessageView
+from handoff.views import MessageView, NoteView
 
 
 class Transcript:
@@ -18,10 +19,35 @@ class Transcript:
         self._caption = caption
         self._below = below
         self.last_id = 0
+        self.last_note_id = 0
 
     def clear(self) -> None:
         self.element.clear()
         self.last_id = 0
+        self.last_note_id = 0
+
+    def load(self, messages: list[MessageView], notes: list[NoteView]) -> None:
+        """Messages (in their order) with the notes between them where they were written."""
+        waiting = sorted(notes, key=lambda note: note.id)
+        for message in messages:
+            while waiting and waiting[0].created_at < message.created_at:
+                self.add_note(waiting.pop(0))
+            self.append(message)
+        for note in waiting:
+            self.add_note(note)
+
+    def add_note(self, note: NoteView) -> bool:
+        """Show an internal note unless it is already shown; True when it was added."""
+        if note.id <= self.last_note_id:
+            return False
+        self.last_note_id = note.id
+        with self.element:
+            bubble = ui.element("div").classes("hf-msg note")
+            bubble.props(f"data-testid=message data-role=note data-note-id={note.id}")
+            with bubble:
+                ui.label(f"Note · {note.author} · {note.created_at:%H:%M} · agents only").classes("hf-meta")
+                ui.label(note.text)  # text, never HTML
+        return True
 
     def append(self, message: MessageView) -> bool:
         """Show the message unless it is already shown; True when it was added."""

@@ -33,6 +33,9 @@ RESUME_AI = "Resume AI"
 RELEASE = "Release"
 DISMISS = "Dismiss flags"
 NOT_NEEDED = "Not needed"
+ADD_NOTE = "Add note"
+USE_SUGGESTION = "Use suggestion"
+TYPING = "An agent is typing..."
 AI_WORDS = {
     "knowledge": "Built-in knowledge",
     "bot": "External bot",

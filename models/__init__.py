@@ -7,8 +7,10 @@ from models.tables import (
     AttentionFlag,
     AuditEntry,
     Base,
+    CannedReply,
     Conversation,
     Message,
+    Note,
     Service,
     Setting,
 )
@@ -19,9 +21,11 @@ __all__ = [
     "AttentionFlag",
     "AuditEntry",
     "Base",
+    "CannedReply",
     "Conversation",
     "Database",
     "Message",
+    "Note",
     "Service",
     "Setting",
 ]

@@ -13,6 +13,7 @@ from handoff.api.schemas import AIMessageIn, CustomerMessageIn, RatingIn, StartC
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.errors import NotFound, Unauthorized
+from handoff.events import AgentTyping
 from handoff.streams import FeedOverflow
 from handoff.views import MessageView
 
@@ -119,7 +120,9 @@ async def message_events(
     after: Annotated[int | None, Query(ge=0)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    """Server-sent events: one `data: <message json>` per new message (`id:` is the message id).
+    """Server-sent events: one `data: <message json>` per new message (`id:` is the message id), and an
+    `event: typing` with `data: {"agent": name}` while the agent who took over types a reply (a named event:
+    EventSource's `onmessage` never sees it).
 
     With `after` or a `Last-Event-ID` header, the messages after that id are sent first.
     """
@@ -147,6 +150,9 @@ async def _event_stream(core: Core, conversation_id: str, after: int | None) -> 
                 return
             if message is None:
                 yield ": keep-alive\n\n"
+            elif isinstance(message, AgentTyping):
+                typing = json.dumps({"agent": message.agent_name}, ensure_ascii=False)
+                yield f"event: typing\ndata: {typing}\n\n"
             elif last_id is None or message.id > last_id:
                 yield _sse(message)
                 last_id = message.id

@@ -13,10 +13,12 @@ from handoff.conversations import Conversations
 from handoff.errors import AISilenced, Conflict, NotFound
 from handoff.events import MessageAdded, ServiceChanged
 from handoff.responders.base import Reply, ReplyRequest, Responder, ServiceConfig
+from handoff.responders.knowledge import KnowledgeResponder
 from handoff.services import Services
 
 log = logging.getLogger(__name__)
 HISTORY = 20
+SUGGEST_FROM = 3  # the customer's last few messages are tried for a suggested reply, newest first
 
 
 class ResponderWorker:
@@ -25,7 +27,7 @@ class ResponderWorker:
         *,
         conversations: Conversations,
         services: Services,
-        knowledge: Responder,
+        knowledge: KnowledgeResponder,
         model: Responder | None = None,
         bot: Responder,
     ) -> None:
@@ -64,11 +66,7 @@ class ResponderWorker:
         conversation = event.conversation
         if event.message.role != "user" or not conversation.ai_may_speak:  # the core's write re-checks
             return
-        service = self._configs.get(conversation.service_slug)
-        if service is None:
-            service = self._configs[conversation.service_slug] = await self._services.config(
-                conversation.service_slug
-            )
+        service = await self._config(conversation.service_slug)
         responder = self.responder_for(service)
         if responder is None:
             return
@@ -80,6 +78,37 @@ class ResponderWorker:
         reply = await responder.reply(request)
         if reply is not None:
             await self.deliver(conversation.id, reply)
+
+    async def suggest(self, conversation_id: str) -> str | None:
+        """A draft for the agent who just took over: the model's reply when the service answers with the
+        model, else the knowledge base's best answer to the customer's latest question it can answer. None
+        when there is none; nothing is sent to the customer."""
+        conversation = await self._conversations.get(conversation_id)
+        service = await self._config(conversation.service_slug)
+        history = await self._conversations.messages(conversation_id)
+        if service.answered_by == "model" and self._model is not None:
+            request = ReplyRequest(
+                service=service, conversation=conversation, history=tuple(history[-HISTORY:])
+            )
+            reply = await self._model.reply(request)
+            return reply.text if reply is not None and reply.answered else None
+        questions = [message.text for message in reversed(history) if message.role == "user"][:SUGGEST_FROM]
+        for question in questions:
+            found = await self._knowledge.consult(
+                service.knowledge_dir,
+                question,
+                agent_name=conversation.agent_name,
+                opening_question=conversation.opening_question,
+            )
+            if found.answered and found.matched_question is not None:  # an answer, not small talk
+                return found.text
+        return None
+
+    async def _config(self, slug: str) -> ServiceConfig:
+        service = self._configs.get(slug)
+        if service is None:
+            service = self._configs[slug] = await self._services.config(slug)
+        return service
 
     async def deliver(self, conversation_id: str, reply: Reply) -> None:
         try:

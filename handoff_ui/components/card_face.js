@@ -7,6 +7,13 @@ export default {
     f() {
       return JSON.parse(this.face);
     },
+    others() {
+      // Presence: the agents who have this conversation open, but not this page's own agent (frame.py).
+      return (this.f.viewers || []).filter((viewer) => viewer.id !== window.handoffAgentId);
+    },
+    othersTitle() {
+      return "Also viewing: " + this.others.map((viewer) => viewer.name).join(", ");
+    },
   },
   methods: {
     started(iso) {
@@ -27,6 +34,10 @@ export default {
     <div class="hf-question text-body2">{{ f.question }}</div>
     <div v-if="f.waiting_since" class="hf-waiting text-caption" data-testid="waiting"
       :data-wait-since="f.waiting_since">{{ waited(f.waiting_since) }}</div>
+    <div v-if="others.length" class="hf-viewers" data-testid="viewers" :title="othersTitle">
+      <span class="material-icons text-grey-7" style="font-size: 16px" aria-hidden="true">visibility</span>
+      <span v-for="viewer in others" :key="viewer.id" class="hf-avatar" :title="viewer.name">{{ viewer.initials }}</span>
+    </div>
     <div class="hf-started text-caption text-grey-7" :data-ts="f.started_at">{{ started(f.started_at) }}</div>
   `,
 };

@@ -10,9 +10,11 @@ from nicegui import ui
 
 from handoff.events import AccountChanged
 from handoff.views import AgentRef, Preferences
+from handoff_ui.cards import initials
 from handoff_ui.components.alerts import PageAlerts
 from handoff_ui.live import Live
 
+MAX_ONLINE_SHOWN = 8  # initials in the header; the rest as "+N" with their names on hover
 # (path, title, admins only): the header links each reader may open.
 PAGES = (
     ("/handoff", "Human Handoff", False),
@@ -59,6 +61,7 @@ def console_frame(
         ui.button("Allow desktop notifications").props(
             "flat dense no-caps color=white data-testid=allow-notifications"
         ).classes("hf-ask-notifications").on("click", js_handler="() => window.handoffAlerts.askPermission()")
+        OnlineAgents(live, agent)
         ui.label(agent.display_name).classes("text-sm")
         # A link, not a button: leaving with unsaved edits asks first, as every header link does.
         ui.link("Log out", "/logout").classes("text-white no-underline text-sm")
@@ -86,15 +89,38 @@ def console_frame(
             ui.run_javascript("window.handoffGuard.set(false); window.location.reload()")
 
     live.account_changed.subscribe(follow_account)
+    # This page's agent, so that a card's face (shared by every page) leaves them out of its viewers.
+    ui.add_head_html(f"<script>window.handoffAgentId = {int(agent.id)};</script>")
     client = ui.context.client
-    live.online[agent.id] += 1
+    live.core.presence.open_tab(client.id, agent)
+    client.on_delete(lambda: live.core.presence.close_tab(client.id))
 
-    def gone() -> None:
-        live.online[agent.id] -= 1
-        if live.online[agent.id] <= 0:
-            del live.online[agent.id]
 
-    client.on_delete(gone)
+class OnlineAgents:
+    """Who of the team has a console page open, in the header: initials, each name on hover; this page's own
+    agent is not shown (they know they are here)."""
+
+    def __init__(self, live: Live, agent: AgentRef) -> None:
+        self._live = live
+        self._agent = agent
+        self._row = ui.row().classes("items-center gap-1 no-wrap").props("data-testid=online-agents")
+        self._draw()
+        live.online_changed.subscribe(lambda _event: self._draw())
+
+    def _draw(self) -> None:
+        others = [viewer for viewer in self._live.online if viewer.id != self._agent.id]
+        self._row.clear()
+        with self._row:
+            if others:
+                ui.icon("group").classes("text-grey-4").props('aria-label="Online"')
+            for viewer in others[:MAX_ONLINE_SHOWN]:
+                avatar = (
+                    ui.label(initials(viewer.name)).classes("hf-avatar").props("data-testid=online-agent")
+                )
+                avatar.props["title"] = viewer.name  # set, not parsed: a name may hold any character
+            if len(others) > MAX_ONLINE_SHOWN:
+                rest = ui.label(f"+{len(others) - MAX_ONLINE_SHOWN}").classes("text-sm")
+                rest.props["title"] = ", ".join(viewer.name for viewer in others[MAX_ONLINE_SHOWN:])
 
 
 def _draw_sound(button: ui.button, enabled: bool) -> None:

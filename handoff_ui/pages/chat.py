@@ -1,11 +1,12 @@
 """/chat/<slug>: the customer's chat page. No login; rate-limited per address; every message shown as text.
 
 The conversation is kept in the browser's session, so a reload brings the customer back into it. AI,
-human and system messages arrive live.
+human and system messages arrive live, and "An agent is typing..." while the agent who took over types.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import Request
@@ -13,13 +14,16 @@ from nicegui import app, ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
-from handoff.events import MessageAdded, ServiceModeChanged
+from handoff.events import AgentTyping, MessageAdded, ServiceModeChanged
 from handoff.views import MessageView
 from handoff_ui.live import Live
 from handoff_ui.transcript import Transcript
+from handoff_ui.words import TYPING
 
 TOO_FAST = "You are sending messages very quickly. Please wait a moment and try again."
 ROLE_NAMES = {"user": "You", "ai": "Assistant", "system": ""}
+# How long "An agent is typing..." stays after the last sign of typing (the console tells every 2-3 s).
+TYPING_SHOWN_SECONDS = 6.0
 
 
 class ChatScreen:
@@ -30,6 +34,7 @@ class ChatScreen:
         self._address = address or "unknown"
         self._conversation: dict[str, str] | None = None
         self._hint: ui.label | None = None
+        self._typing_ends: asyncio.TimerHandle | None = None
 
     def _stored(self) -> dict[str, Any]:
         chats: dict[str, Any] = app.storage.user.setdefault("chats", {})
@@ -59,6 +64,10 @@ class ChatScreen:
                 if not history:
                     self._hint = ui.label("Ask us anything: our assistant answers right away.")
                     self._hint.classes("text-grey-7 q-pa-sm")
+            self._typing = (
+                ui.label(TYPING).classes("hf-typing q-px-sm").props("data-testid=typing aria-live=polite")
+            )
+            self._typing.set_visibility(False)
             with ui.row().classes("w-full items-end no-wrap gap-2"):
                 self._input = ui.input(placeholder="Type your message…").classes("grow")
                 self._input.props("outlined dense maxlength=4000 data-testid=chat-input autofocus")
@@ -71,10 +80,31 @@ class ChatScreen:
             self._transcript.append(message)
         self._live.message_added.subscribe(self._on_message)
         self._live.mode_changed.subscribe(self._on_mode)
+        self._live.agent_typing.subscribe(self._on_typing)
+        ui.context.client.on_delete(self._stop_typing)
 
     def _on_message(self, event: MessageAdded) -> None:
         if self._conversation and event.message.conversation_id == self._conversation["id"]:
             self._append(event.message)
+            if event.message.role == "human":
+                self._stop_typing()
+
+    def _on_typing(self, event: AgentTyping) -> None:
+        if not self._conversation or event.conversation_id != self._conversation["id"]:
+            return
+        self._typing.set_visibility(True)
+        self._stop_timer()
+        self._typing_ends = asyncio.get_running_loop().call_later(TYPING_SHOWN_SECONDS, self._stop_typing)
+
+    def _stop_timer(self) -> None:
+        if self._typing_ends is not None:
+            self._typing_ends.cancel()
+            self._typing_ends = None
+
+    def _stop_typing(self) -> None:
+        self._stop_timer()
+        if not self._typing.is_deleted:
+            self._typing.set_visibility(False)
 
     def _on_mode(self, event: ServiceModeChanged) -> None:
         if event.service.slug == self._slug:

@@ -6,7 +6,13 @@ from nicegui import background_tasks, ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError
-from handoff.events import ConversationUpdated, ServiceAdded, ServiceChanged, ServiceModeChanged
+from handoff.events import (
+    ConversationUpdated,
+    ServiceAdded,
+    ServiceChanged,
+    ServiceModeChanged,
+    ViewersChanged,
+)
 from handoff.views import AgentRef, Mode, ServiceView, Stats
 from handoff_ui.components.confirm import confirm_ai_only
 from handoff_ui.components.page import enter
@@ -36,7 +42,7 @@ class HandoffScreen:
         # and booleans, not strings: the string "false" made the drawer an overlay over the grid (issue 18).
         drawer = ui.right_drawer(value=False, fixed=True, bordered=True).classes("q-pa-md")
         drawer.props.update({"width": PANEL_WIDTH, "overlay": False})
-        self.panel = ConversationPanel(self._core, self._agent, drawer)
+        self.panel = ConversationPanel(self._core, self._live, self._agent, drawer)
 
         with ui.column().classes("w-full q-pa-md gap-4"):
             with ui.row().classes("w-full items-center gap-3"):
@@ -69,6 +75,9 @@ class HandoffScreen:
         self._live.service_changed.subscribe(self._on_service_changed)
         self._live.stats_changed.subscribe(self._show_stats)
         self._live.index_reloaded.subscribe(self._resync)
+        self._live.note_added.subscribe(self.panel.on_note)
+        self._live.viewers_changed.subscribe(self._on_viewers)
+        self._live.canned_replies_changed.subscribe(self.panel.on_canned_replies)
 
     def _stats_bar(self, stats: Stats) -> dict[str, ui.label]:
         labels = {}
@@ -107,6 +116,14 @@ class HandoffScreen:
         if section is not None:
             section.show_change(event.before, event.after)
         self.panel.on_card(event)
+
+    def _on_viewers(self, event: ViewersChanged) -> None:
+        """Who has a conversation open changed: its card (when shown) and the panel (when it is open)."""
+        view = self._live.index.get(event.conversation_id)
+        section = None if view is None else self.sections.get(view.service_slug)
+        if section is not None:
+            section.show_viewers(event.conversation_id)
+        self.panel.on_viewers(event)
 
     def _resync(self) -> None:
         for section in self.sections.values():

@@ -42,6 +42,9 @@ Each card shows whether the AI is answering (**AI Active**, green) or a human ha
 the specialist agent handling it, the customer's city and region, the opening question, when it started
 and how many messages were exchanged. Cards that need attention come first, then the most recently active.
 A long list shows the first cards of each service and how many more there are; **Show more** reveals them.
+A card that needs attention also shows how long the customer has been waiting ("Waiting 2 min"), and the
+initials of any colleague who has the conversation open (hover for their names). The header shows who of the
+team is online.
 
 ### Attention flags
 A card that needs a human pulses red and carries a badge per reason. Hover a badge to see why:
@@ -58,7 +61,14 @@ the middle.
 
 - **Take Over Conversation** claims it and pauses the AI; the customer is told a person joined. Only one
   agent can hold a conversation: others see a blue banner with your name and cannot take it over.
-- Type your reply and press **Send**, or Ctrl+Enter.
+- Type your reply and press **Send**, or Ctrl+Enter. After you take over, a **Suggested reply** from the AI's
+  knowledge may appear above the reply box: **Use suggestion** puts it in the box for you to edit; nothing
+  reaches the customer until you send it. While you type, the customer sees "An agent is typing...".
+- Type **/** in the reply box to pick one of the service's canned replies (Enter takes the first match);
+  the customer's name and yours are filled in.
+- **Add note** (with the **Note** box under the transcript) leaves an internal note for your colleagues. Notes
+  show in the transcript with a dashed amber border and are never shown to the customer.
+- The panel shows which colleagues also have the conversation open, so two people don't answer one customer.
 - **Resume AI** hands it back to the AI, which answers from the customer's next message; the customer is
   told.
 - **Release** lets go of it without waking the AI, so a colleague can take over.
@@ -69,9 +79,22 @@ the middle.
 
 ### Notifications
 When a conversation newly needs attention, a short sound plays and a notice appears at the bottom right,
-on every console page, this one included. Click **Open** on the notice to go to the conversation. The
-speaker button at the top right turns the sound off and on; browsers only let a page play sound after you
-have clicked somewhere on it once.
+on every console page, this one included, unless a colleague takes it over within a moment (2.5 seconds).
+Click **Open** on the notice to go to the conversation. At most three notices show at once, newest first; the
+rest are folded into "N more need attention". A notice goes away by itself once someone takes over,
+dismisses or ends its conversation, and notices keep clear of an open panel.
+
+- **Reminders**: a conversation that still waits after its service's **Remind after** time (60 seconds unless
+  an admin set another) rings and shows its notice again ("waiting 2 min"), then again at growing intervals
+  (at most every 10 minutes) until someone takes over, dismisses it or it ends.
+- **Tab title**: every console tab's title starts with the number waiting, such as "(3) ", so you see it from
+  another tab.
+- **Desktop notifications**: turn them on in your **Account** preferences, then click **Allow desktop
+  notifications** in the header once; while the console tab is hidden, each new flag (and each reminder) shows
+  a notification naming the flag and the service; click it to open the conversation.
+
+The speaker button at the top right turns the sound off and on, on every tab of yours; browsers only let a
+page play sound after you have clicked somewhere on it once.
 
 ### The admin console
 Admins have more pages in the header. A settings page tracks your edits: **Save** is enabled only when
@@ -85,7 +108,8 @@ change reaches every open page at once and lands in the audit log with who made 
   customer messages would have raised the flag at that value; **Remind after (seconds)**; its own trigger
   phrases for Help Requested (the Talk to a human button always raises it); who answers (built-in knowledge,
   an external bot with its signing secret, shown once, or an OpenAI-compatible model); its bot's API keys,
-  each shown once; and **Archive service** (live conversations end, each customer told).
+  each shown once; its **Canned replies** (a shortcut and the reply; {customer_name} and {agent_name} are
+  filled in when an agent picks one); and **Archive service** (live conversations end, each customer told).
 - **Knowledge**: the service's specialist agents and their questions and answers. **Add question** asks for
   the Specialist agent, the Question and the Answer; **Save** writes them to the service's files, which stay
   editable by hand. **Try a question** shows which agent would answer and what, or Non-Answer.
@@ -96,7 +120,8 @@ change reaches every open page at once and lands in the audit log with who made 
   in, its open pages sign out, and what it held is released, each customer told). The last active admin
   always stays.
 - **Account** (everyone): your name, your password (the current one is asked), and your notification
-  preferences.
+  preferences: sound and volume, which flags alert you, desktop notifications. They apply to every tab of
+  yours at once.
 
 ### Location data
 Customer locations come from GeoLite2 data created by MaxMind, available from https://www.maxmind.com.

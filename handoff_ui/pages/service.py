@@ -1,4 +1,4 @@
-"""/services/<slug> (admins): one service's settings, its bot's API keys, archiving it."""
+"""/services/<slug> (admins): one service's settings, its bot's API keys, its canned replies, archiving it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from handoff.services import ServiceSettings
 from handoff.tuning import Preview
 from handoff.views import ANSWERED_BY, FLAG_KINDS, MODES, AgentRef, ServiceView
 from handoff_ui.components.api_keys import ApiKeys
+from handoff_ui.components.canned_replies import CannedRepliesEditor
 from handoff_ui.components.confirm import confirm, confirm_ai_only
 from handoff_ui.components.form import UnsavedGuard
 from handoff_ui.components.page import enter
@@ -46,6 +47,7 @@ class ServicePage:
     async def build(self) -> None:
         self._recent = await self._core.tuning.recent(slug=self.service.slug, agent=self._agent)
         keys = await self._core.keys.listed(slug=self.service.slug, agent=self._agent)
+        canned = await self._core.canned_replies.of(self.service.slug)
         s = self._saved
         with ui.column().classes("w-full max-w-3xl q-pa-lg gap-4"):
             with ui.row().classes("w-full items-center gap-3"):
@@ -114,6 +116,7 @@ class ServicePage:
                 guard.save_button(ui.button(SAVE, on_click=self.save).props("no-caps"))
                 ui.button(CANCEL, on_click=self.cancel).props("flat no-caps")
             ApiKeys(self._core, self._live, self._agent, self.service.slug, keys)
+            CannedRepliesEditor(self._core, self._live, self._agent, self.service.slug, canned)
             with ui.card().classes("w-full q-pa-md gap-2"):
                 ui.label("Archive").classes("text-subtitle1")
                 ui.label("Takes the service off the console and the chat; it can be restored.").classes(

@@ -37,6 +37,7 @@ class TeamPage:
         self._draw()
         self._build_add()
         self._live.account_changed.subscribe(self._on_changed)
+        self._live.online_changed.subscribe(lambda _event: self._draw())
 
     def _draw(self) -> None:
         """Admins first, then by name, as the core lists them."""
@@ -46,7 +47,7 @@ class TeamPage:
                 self._row(account)
 
     def _row(self, account: AccountView) -> None:
-        online = self._live.online.get(account.id, 0) > 0
+        online = any(viewer.id == account.id for viewer in self._live.online)
         card = ui.card().classes("w-full q-pa-sm").props("data-testid=account-row")
         card.props["data-email"] = account.email  # set, not parsed: an address may hold any character
         card.props["data-active"] = str(account.active).lower()
