@@ -15,6 +15,7 @@ from handoff.canned_replies import CannedReplies
 from handoff.conversations import Conversations
 from handoff.false_alarms import FalseAlarms
 from handoff.handoffs import Handoffs
+from handoff.history import History
 from handoff.knowledge_admin import KnowledgeAdmin
 from handoff.location import Locator
 from handoff.notes import Notes
@@ -53,6 +54,7 @@ class Core:
     notes: Notes
     canned_replies: CannedReplies
     presence: Presence
+    history: History
 
     @classmethod
     def create(
@@ -107,6 +109,7 @@ class Core:
             notes=Notes(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             canned_replies=CannedReplies(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             presence=Presence(bus),
+            history=History(db=db),
         )
 
     async def start(self) -> None:

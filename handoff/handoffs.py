@@ -49,7 +49,6 @@ class Handoffs:
         self._max_text_chars = max_text_chars
         self._typing_told: dict[str, float] = {}  # conversation -> when its customer was last told
 
-
     async def take_over(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:
         """Claim the conversation and pause the AI; the customer is told a human joined.
 
@@ -306,4 +305,3 @@ def _why_not_taken(card: ConversationView, account: Account) -> ConversationView
     if card.claimed_by_id is not None:
         raise AlreadyClaimed(card.claimed_by_name or "another agent")
     raise Conflict("agents cannot take over conversations of a service in AI Only mode")
-

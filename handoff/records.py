@@ -119,7 +119,7 @@ def account_view(account: Account) -> AccountView:
     )
 
 
-def _card_query() -> Select[Conversation, str, str, str]:
+def card_query() -> Select[Conversation, str, str, str]:
     return (
         select(Conversation, Service.slug, Service.mode, Holder.display_name)
         .join(Service, Service.id == Conversation.service_id)
@@ -127,7 +127,7 @@ def _card_query() -> Select[Conversation, str, str, str]:
     )
 
 
-def _card(
+def card_from(
     conversation: Conversation, slug: str, mode: str, holder_name: str | None, flags: Sequence[FlagView]
 ) -> ConversationView:
     return ConversationView(
@@ -166,7 +166,7 @@ class Locked:
     open_flags: list[AttentionFlag]
 
     def card(self) -> ConversationView:
-        return _card(
+        return card_from(
             self.conversation,
             self.service.slug,
             self.service.mode,
@@ -195,7 +195,7 @@ def lock_conversations(session: Session, conversation_ids: Sequence[str]) -> dic
 
 def _load_query(*, lock: bool) -> Select[Conversation, str, str, str, Service, AttentionFlag]:
     query = (
-        _card_query()
+        card_query()
         .add_columns(Service, AttentionFlag)
         .outerjoin(
             AttentionFlag,
@@ -269,7 +269,7 @@ async def _load_one(session: AsyncSession, conversation_id: str, *, lock: bool) 
 
 async def load_active_cards(session: AsyncSession, service_slug: str | None = None) -> list[ConversationView]:
     """Every active conversation's card (optionally of one service)."""
-    query = _card_query().where(Conversation.ended_at.is_(None))
+    query = card_query().where(Conversation.ended_at.is_(None))
     if service_slug is not None:
         query = query.where(Service.slug == service_slug)
     rows = (await session.execute(query)).all()
@@ -281,7 +281,7 @@ async def load_active_cards(session: AsyncSession, service_slug: str | None = No
         .order_by(AttentionFlag.id)
     ):
         flags[flag.conversation_id].append(flag_view(flag))
-    return [_card(*row, flags.get(row[0].id, ())) for row in rows]
+    return [card_from(*row, flags.get(row[0].id, ())) for row in rows]
 
 
 def add_message(

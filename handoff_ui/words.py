@@ -44,3 +44,16 @@ AI_WORDS = {
 ROLE_NAMES = {"agent": "Agent", "admin": "Admin"}
 SAVE = "Save"
 CANCEL = "Cancel"
+HISTORY_STATUS_WORDS = {"live": "Live", "paused": "Paused", "ended": "Ended"}
+TIMELINE_WORDS = {
+    "started": "Started",
+    "flagged": "Flagged",
+    "take_over": "Taken over",
+    "add_note": "Note added",
+    "resume_ai": "AI resumed",
+    "release": "Released",
+    "dismiss_flags": "Flags dismissed",
+    "flag_not_needed": "Flag marked Not needed",
+    "ended": "Ended",
+}
+CLOSED_WORDS = {"acknowledged": "taken over", "dismissed": "dismissed", "not_needed": "Not needed"}

@@ -205,6 +205,22 @@ class Database:
             await self.read_engine.dispose()
 
 
+def made_by_hand(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What migration 0009 builds outside the models, for full-text search (the FTS5 table and its shadow
+    tables on SQLite; the tsvector column and its index on PostgreSQL): autogenerate must leave it alone.
+    Alembic's `include_object` answers the opposite: use `not made_by_hand(...)`."""
+    name = name or ""
+    return (
+        (type_ == "table" and name.startswith("messages_fts"))
+        or (type_ == "column" and name == "search" and reflected and compare_to is None)
+        or (type_ == "index" and name == "ix_messages_search")
+    )
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not made_by_hand(obj, name, type_, reflected, compare_to)
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

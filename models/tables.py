@@ -101,7 +101,11 @@ class ApiKey(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_active", "ended_at", "service_id", "last_activity_at"),)
+    __table_args__ = (
+        Index("ix_conversations_active", "ended_at", "service_id", "last_activity_at"),
+        Index("ix_conversations_started", "started_at"),  # the history, newest first
+        Index("ix_conversations_customer", "customer_external_id"),  # the same customer's other conversations
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)

@@ -18,6 +18,7 @@ MAX_ONLINE_SHOWN = 8  # initials in the header; the rest as "+N" with their name
 # (path, title, admins only): the header links each reader may open.
 PAGES = (
     ("/handoff", "Human Handoff", False),
+    ("/conversations", "Conversations", False),
     ("/services", "Services", True),
     ("/team", "Team", True),
     ("/account", "Account", False),

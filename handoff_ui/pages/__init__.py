@@ -7,7 +7,19 @@ from handoff_ui.live import Live
 
 
 def register(core: Core, live: Live) -> None:
-    from handoff_ui.pages import account, chat, handoff, help, knowledge, login, service, services, team
+    from handoff_ui.pages import (
+        account,
+        chat,
+        conversation,
+        conversations,
+        handoff,
+        help,
+        knowledge,
+        login,
+        service,
+        services,
+        team,
+    )
 
     login.register(core)
     handoff.register(core, live)
@@ -18,3 +30,5 @@ def register(core: Core, live: Live) -> None:
     knowledge.register(core, live)
     team.register(core, live)
     account.register(core, live)
+    conversations.register(core, live)
+    conversation.register(core, live)

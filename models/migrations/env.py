@@ -3,13 +3,16 @@
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+from models.database import include_object
 from models.tables import Base
 
 connection = context.config.attributes.get("connection")
 
 
 def _run(conn: Connection) -> None:
-    context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(
+        connection=conn, target_metadata=Base.metadata, render_as_batch=True, include_object=include_object
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -9,12 +10,14 @@ from sqlalchemy import Connection, text
 
 from handoff.core import Core
 from models import Base
-from models.database import alembic_config
+from models.database import alembic_config, include_object
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 async def test_the_migrated_schema_matches_the_models(core: Core) -> None:
     def differences(connection: Connection) -> list[object]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        return list(compare_metadata(context, Base.metadata))
 
     async with core.db.write_engine.connect() as connection:
         assert await connection.run_sync(differences) == []
@@ -24,4 +27,4 @@ async def test_migrating_twice_changes_nothing(core: Core) -> None:
     await core.db.migrate()
     async with core.db.read() as session:
         version = await session.scalar(text("select version_num from alembic_version"))
-    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head() == "0008"
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head() == "0009"

@@ -1,0 +1,153 @@
+"""The history, on both databases: the full-text search finds what it should and nothing else, the filters
+and pages hold, one conversation's story (flags, timeline, notes) is whole, and the exports are the
+customer's view: every message they saw, no note."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handoff.conversations import Location
+from handoff.core import Core
+from handoff.errors import Invalid
+from handoff.history import PAGE_SIZE, HistoryQuery
+from handoff.views import AgentRef
+
+BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+async def start(core: Core, text: str, *, service: str = "shop", **more: object) -> str:
+    return (await core.conversations.start(service_slug=service, text=text, **more)).conversation.id  # type: ignore[arg-type]
+
+
+async def found(core: Core, **query: object) -> list[str]:
+    page = await core.history.search(HistoryQuery(**query))  # type: ignore[arg-type]
+    return [row.conversation.id for row in page.rows]
+
+
+@BACKENDS
+async def test_the_search_finds_words_and_beginnings_of_words_and_nothing_else(core: Core, shop: str) -> None:
+    parcel = await start(core, "Where is my parcel? It was due Monday")
+    refund = await start(core, "I want a refund for the broken kettle")
+    await core.conversations.add_customer_message(
+        conversation_id=parcel, text="The tracking number is XK99, order 12345"
+    )
+    assert await found(core, text="parcel") == [parcel]
+    assert await found(core, text="PARC") == [parcel]  # a beginning, in any case
+    assert await found(core, text="kettle refund") == [refund]  # every word, in one message
+    assert await found(core, text="kettle parcel") == []
+    assert await found(core, text="xk99 123") == [parcel]
+    assert await found(core, text="elephant") == []
+    assert await found(core, text='"; DROP TABLE messages; --') == []  # only words reach the engine
+    assert set(await found(core, text="")) == {parcel, refund}
+
+
+@BACKENDS
+async def test_a_message_is_searchable_as_soon_as_it_is_written(core: Core, shop: str) -> None:
+    cid = await start(core, "hello")
+    assert await found(core, text="zeppelin") == []
+    await core.conversations.add_customer_message(conversation_id=cid, text="my zeppelin order")
+    assert await found(core, text="zeppelin") == [cid]  # indexed by the same transaction
+
+
+@BACKENDS
+async def test_a_hit_shows_its_words_marked_as_text(core: Core, shop: str) -> None:
+    cid = await start(core, "Hello <script>alert(1)</script> my invoice is wrong")
+    (row,) = (await core.history.search(HistoryQuery(text="invoice"))).rows
+    assert row.conversation.id == cid
+    assert ("invoice", True) in row.snippet
+    assert (
+        "".join(part for part, _ in row.snippet).count("<script>") == 1
+    )  # the text as it was, to show as text
+    assert all(not marked or part.lower() == "invoice" for part, marked in row.snippet)
+
+
+@BACKENDS
+async def test_the_filters(core: Core, shop: str, alice: AgentRef, bob: AgentRef) -> None:
+    await core.services.add(slug="bank", name="Bank")
+    berlin = await start(core, "one", location=Location(city="Berlin", country="Germany"))
+    banking = await start(core, "two", service="bank", location=Location(city="Lyon", country="France"))
+    taken = await start(core, "three")
+    ended = await start(core, "four")
+    await core.conversations.request_human(conversation_id=taken)
+    await core.handoffs.take_over(conversation_id=taken, agent=alice)
+    await core.conversations.end(conversation_id=ended)
+    assert await found(core, services=("bank",)) == [banking]
+    assert set(await found(core, status="live")) == {berlin, banking, taken}
+    assert await found(core, status="paused") == [taken]
+    assert await found(core, status="ended") == [ended]
+    assert await found(core, flag="help_requested") == [taken]  # flagged once, though closed by the take over
+    assert await found(core, flag="thumbs_down") == []
+    assert await found(core, agent_id=alice.id) == [taken]
+    assert await found(core, agent_id=bob.id) == []
+    assert await found(core, place="berlin") == [berlin]
+    assert await found(core, place="FRANCE") == [banking]
+    today = datetime.now(UTC).date()
+    assert len(await found(core, started_from=today, started_to=today)) == 4
+    assert await found(core, started_to=today - timedelta(days=1)) == []
+    with pytest.raises(Invalid):
+        await found(core, started_from=today, started_to=today - timedelta(days=1))
+    with pytest.raises(Invalid):
+        await found(core, status="asleep")
+
+
+async def test_pages_are_cut_newest_first(core: Core, shop: str) -> None:
+    ids = [await start(core, f"question {number}") for number in range(PAGE_SIZE + 7)]
+    first = await core.history.search(HistoryQuery())
+    second = await core.history.search(HistoryQuery(page=2))
+    assert first.total == second.total == PAGE_SIZE + 7 and first.pages == 2
+    assert [row.conversation.id for row in first.rows] == ids[::-1][:PAGE_SIZE]
+    assert [row.conversation.id for row in second.rows] == ids[::-1][PAGE_SIZE:]
+    assert (await core.history.search(HistoryQuery(page=3))).rows == ()
+
+
+@BACKENDS
+async def test_one_conversations_story_and_its_exports(core: Core, shop: str, alice: AgentRef) -> None:
+    cid = await start(core, "My order never came", customer_external_id="cust-7", customer_name="Eve")
+    earlier = await start(core, "An older question", customer_external_id="cust-7")
+    await core.conversations.request_human(conversation_id=cid)
+    await core.handoffs.take_over(conversation_id=cid, agent=alice)
+    await core.notes.add(conversation_id=cid, agent=alice, text="NOTE: refund approved")
+    await core.handoffs.send(conversation_id=cid, agent=alice, text="I am sending a new one today.")
+    await core.handoffs.resume_ai(conversation_id=cid, agent=alice)
+    await core.conversations.end(conversation_id=cid)
+
+    record = await core.history.conversation(cid)
+    assert [(f.kind, f.closed_how, f.closed_by) for f in record.flags] == [
+        ("help_requested", "acknowledged", "Alice")
+    ]
+    assert [(entry.what, entry.who) for entry in record.timeline] == [
+        ("started", None),
+        ("flagged", None),
+        ("take_over", "Alice"),
+        ("add_note", "Alice"),
+        ("resume_ai", "Alice"),
+        ("ended", None),
+    ]
+    assert [note.text for note in record.notes] == ["NOTE: refund approved"]
+    assert [other.id for other in record.same_customer] == [earlier]
+
+    customer_saw = [m.text for m in await core.conversations.messages(cid)]
+    text = record.export_text()
+    assert all(message in text for message in customer_saw) and "refund approved" not in text
+    exported = json.loads(record.export_json())
+    assert [m["text"] for m in exported["messages"]] == customer_saw
+    assert exported["conversation"]["id"] == cid and "refund approved" not in record.export_json()
+
+
+async def test_the_csv_of_a_list_holds_every_row_and_runs_no_formula(core: Core, shop: str) -> None:
+    formula = await start(core, '=HYPERLINK("http://evil.example","click")')
+    plain = await start(core, "Where is my parcel?")
+    rows = list(csv.DictReader(io.StringIO(await core.history.export_csv(HistoryQuery()))))
+    assert [row["id"] for row in rows] == [plain, formula]
+    assert rows[1]["opening_question"].startswith("'=")  # a spreadsheet shows it, never runs it
+    assert rows[0]["status"] == "live" and rows[0]["service"] == "shop"
+    only = list(
+        csv.DictReader(io.StringIO(await core.history.export_csv(replace(HistoryQuery(), text="parcel"))))
+    )
+    assert [row["id"] for row in only] == [plain]
