@@ -58,6 +58,9 @@ async def add_sample_services(core: Core) -> list[ServiceView]:
     return added
 
 
+RECONNECT_SECONDS = 20.0
+
+
 def serve(settings: Settings, *, demo: bool = False) -> None:
     import uvicorn
     from nicegui import ui
@@ -79,7 +82,18 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         nicegui_app.on_shutdown(customers.stop)
     # No Tailwind: its in-browser compiler ran on every page load (/handoff ready 488 -> 448 ms without it);
     # console.css holds the few utilities the pages use.
-    ui.run_with(app, storage_secret=secret, title="Handoff", show_welcome_message=False, tailwind=False)
+    # A page whose socket drops (a network hiccup, a laptop lid, a machine too busy to answer a ping) keeps
+    # its state for RECONNECT_SECONDS instead of NiceGUI's 3 s: after that its client is gone and the browser
+    # reloads the page, losing the open panel and a reply being typed. With 3 s, 25 busy console pages on a
+    # 2-core machine reloaded themselves within a minute (issue 18's note). Presence follows the socket.
+    ui.run_with(
+        app,
+        storage_secret=secret,
+        title="Handoff",
+        show_welcome_message=False,
+        tailwind=False,
+        reconnect_timeout=RECONNECT_SECONDS,
+    )
     print(f"Handoff is serving on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 

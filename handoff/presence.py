@@ -1,6 +1,7 @@
 """Presence: which agents have a conversation open in a console, and who of the team is online.
 
-Each console tab tells it when it opens, when it opens or closes a conversation's panel, and when it goes.
+Each console tab tells it when it opens, when it opens or closes a conversation's panel, when its socket
+drops and comes back, and when it goes.
 Changes are coalesced: however many tabs change within `coalesce_seconds`, each conversation gets at most one
 ViewersChanged and the team at most one OnlineChanged, so 25 agents opening panels at once cost every page one
 small update per conversation, not one per tab and change.
@@ -27,6 +28,11 @@ COALESCE_SECONDS = 0.25
 class _Tab:
     agent: Viewer
     conversation_id: str | None = None
+    sockets: int = 0  # shown while connected: a tab whose socket dropped keeps its place, unseen, a moment
+
+    @property
+    def connected(self) -> bool:
+        return self.sockets > 0
 
 
 class Presence:
@@ -43,9 +49,8 @@ class Presence:
     # -- what the console tabs tell ----------------------------------------------------------------------
 
     def open_tab(self, tab: str, agent: AgentRef) -> None:
+        """A console page was built for this tab; it is shown once its socket connects."""
         self._tabs[tab] = _Tab(Viewer(agent.id, agent.display_name))
-        self._online_changed = True
-        self._schedule()
 
     def view(self, tab: str, conversation_id: str | None) -> None:
         """The tab now shows this conversation's panel (None: no panel open)."""
@@ -56,6 +61,27 @@ class Presence:
             if changed is not None:
                 self._changed.add(changed)
         state.conversation_id = conversation_id
+        self._schedule()
+
+    def connected(self, tab: str) -> None:
+        """A socket of the tab connected (the first time, or again): from now on it is shown."""
+        self._sockets(tab, +1)
+
+    def disconnected(self, tab: str) -> None:
+        """A socket of the tab dropped: without one it is not shown until it reconnects (or goes)."""
+        self._sockets(tab, -1)
+
+    def _sockets(self, tab: str, change: int) -> None:
+        state = self._tabs.get(tab)
+        if state is None:
+            return
+        was = state.connected
+        state.sockets = max(0, state.sockets + change)  # a reconnect may be told before the drop it follows
+        if state.connected == was:
+            return
+        if state.conversation_id is not None:
+            self._changed.add(state.conversation_id)
+        self._online_changed = True
         self._schedule()
 
     def close_tab(self, tab: str) -> None:
@@ -71,14 +97,18 @@ class Presence:
 
     def viewers(self, conversation_id: str) -> tuple[Viewer, ...]:
         """The agents with the conversation open, each once, by name."""
-        return _distinct(tab.agent for tab in self._tabs.values() if tab.conversation_id == conversation_id)
+        return _distinct(
+            tab.agent
+            for tab in self._tabs.values()
+            if tab.connected and tab.conversation_id == conversation_id
+        )
 
     def online(self) -> tuple[Viewer, ...]:
         """The agents with at least one console page open, each once, by name."""
-        return _distinct(tab.agent for tab in self._tabs.values())
+        return _distinct(tab.agent for tab in self._tabs.values() if tab.connected)
 
     def is_online(self, account_id: int) -> bool:
-        return any(tab.agent.id == account_id for tab in self._tabs.values())
+        return any(tab.connected and tab.agent.id == account_id for tab in self._tabs.values())
 
     # -- coalescing --------------------------------------------------------------------------------------
 

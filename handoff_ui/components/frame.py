@@ -93,8 +93,13 @@ def console_frame(
     # This page's agent, so that a card's face (shared by every page) leaves them out of its viewers.
     ui.add_head_html(f"<script>window.handoffAgentId = {int(agent.id)};</script>")
     client = ui.context.client
-    live.core.presence.open_tab(client.id, agent)
-    client.on_delete(lambda: live.core.presence.close_tab(client.id))
+    presence = live.core.presence
+    presence.open_tab(client.id, agent)
+    # A closed tab's socket drops at once, but NiceGUI keeps its client for the reconnect timeout (main.py):
+    # presence follows the socket, so a closed tab leaves every screen at once.
+    client.on_disconnect(lambda: presence.disconnected(client.id))
+    client.on_connect(lambda: presence.connected(client.id))
+    client.on_delete(lambda: presence.close_tab(client.id))
 
 
 class OnlineAgents:

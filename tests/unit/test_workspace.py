@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from handoff.api.routes import _event_stream
+from handoff.bus import InProcessBus
 from handoff.canned_replies import fill
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
@@ -160,6 +161,7 @@ async def test_presence_is_coalesced_into_one_event_per_conversation(
     agents = [AgentRef(id=number, display_name=f"Agent {number:02}") for number in range(25)]
     for number, agent in enumerate(agents):
         presence.open_tab(f"tab-{number}", agent)
+        presence.connected(f"tab-{number}")
         presence.view(f"tab-{number}", "c1")
         presence.view(f"tab-{number}", "c2" if number % 2 else "c1")  # a change of mind, coalesced too
     await presence.publish()
@@ -181,9 +183,9 @@ async def test_viewers_leave_when_the_panel_or_the_tab_closes(
     published: asyncio.Queue[ViewersChanged] = asyncio.Queue()
     core.bus.subscribe(ViewersChanged, published.put_nowait)
     ada, bob = AgentRef(id=1, display_name="Ada"), AgentRef(id=2, display_name="Bob")
-    presence.open_tab("a1", ada)
-    presence.open_tab("a2", ada)  # a second tab of the same agent
-    presence.open_tab("b1", bob)
+    for tab, agent in (("a1", ada), ("a2", ada), ("b1", bob)):  # Ada has two tabs
+        presence.open_tab(tab, agent)
+        presence.connected(tab)
     presence.view("a1", "c1")
     presence.view("a2", "c1")
     presence.view("b1", "c1")
@@ -198,6 +200,22 @@ async def test_viewers_leave_when_the_panel_or_the_tab_closes(
     assert await asyncio.wait_for(published.get(), 5) == ViewersChanged("c1", ())
     await core.bus.drain()
     assert presence_events[-1] == OnlineChanged((Viewer(1, "Ada"),))
+
+
+async def test_a_tab_whose_socket_dropped_is_not_shown_until_it_is_back() -> None:
+    presence = Presence(InProcessBus(), coalesce_seconds=3600)
+    presence.open_tab("t", AgentRef(id=1, display_name="Ada"))
+    presence.view("t", "c1")
+    assert presence.viewers("c1") == () and presence.online() == ()  # built, not yet connected
+    presence.connected("t")
+    assert presence.viewers("c1") == (Viewer(1, "Ada"),)
+    presence.disconnected("t")
+    assert presence.viewers("c1") == () and not presence.is_online(1)  # a closed tab leaves at once
+    presence.connected("t")  # the reconnect is told before the drop it follows
+    presence.connected("t")
+    presence.disconnected("t")
+    assert presence.viewers("c1") == (Viewer(1, "Ada"),)  # one socket is still there
+    await presence.stop()
 
 
 # -- typing ----------------------------------------------------------------------------------------------
