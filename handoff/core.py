@@ -21,6 +21,7 @@ from handoff.location import Locator
 from handoff.notes import Notes
 from handoff.presence import Presence
 from handoff.ratelimit import RateLimiter
+from handoff.reports import Reports
 from handoff.responders.external_bot import ExternalBotResponder
 from handoff.responders.knowledge import KnowledgeCache, KnowledgeResponder
 from handoff.responders.openai_compatible import OpenAICompatibleResponder
@@ -55,6 +56,7 @@ class Core:
     canned_replies: CannedReplies
     presence: Presence
     history: History
+    reports: Reports
 
     @classmethod
     def create(
@@ -110,6 +112,7 @@ class Core:
             canned_replies=CannedReplies(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             presence=Presence(bus),
             history=History(db=db),
+            reports=Reports(db=db),
         )
 
     async def start(self) -> None:

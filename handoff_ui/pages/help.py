@@ -97,14 +97,14 @@ The speaker button at the top right turns the sound off and on, on every tab of 
 page play sound after you have clicked somewhere on it once.
 
 ### Conversations
-**Conversations** in the header lists every conversation, live and ended, newest first. **Search** finds the
-ones with a message holding every word you type (or a word beginning so), with the words marked; filter by
-service, status (Live, Paused, Ended), flag, who took it over, the days it started (UTC) and the city or
-country. The filters are in the page's address, so you can bookmark or share a search. **Export CSV** downloads
-the filtered list. Open one to read its whole transcript with the notes, its flags and how each was closed,
-its timeline (flagged, taken over, notes, AI resumed, released, ended) and the same customer's other
-conversations; **Export text** and **Export JSON** download what the customer saw (never the notes). A live
-conversation's page follows it as it goes on.
+**Conversations** in the header lists every conversation, live and ended, newest first. **Search** finds
+the ones with a message holding every word you type (or a word beginning so), with the words marked;
+filter by service, status (Live, Paused, Ended), flag, who took it over, the days it started (UTC) and the
+city or country. The filters are in the page's address, so you can bookmark or share a search. **Export
+CSV** downloads the filtered list. Open one to read its whole transcript with the notes, its flags and how
+each was closed, its timeline (flagged, taken over, notes, AI resumed, released, ended) and the same
+customer's other conversations; **Export text** and **Export JSON** download what the customer saw (never
+the notes). A live conversation's page follows it as it goes on.
 
 ### The admin console
 Admins have more pages in the header. A settings page tracks your edits: **Save** is enabled only when
