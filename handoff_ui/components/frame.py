@@ -19,6 +19,7 @@ MAX_ONLINE_SHOWN = 8  # initials in the header; the rest as "+N" with their name
 PAGES = (
     ("/handoff", "Human Handoff", False),
     ("/conversations", "Conversations", False),
+    ("/reports", "Reports", False),
     ("/services", "Services", True),
     ("/team", "Team", True),
     ("/account", "Account", False),

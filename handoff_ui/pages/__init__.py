@@ -16,6 +16,7 @@ def register(core: Core, live: Live) -> None:
         help,
         knowledge,
         login,
+        reports,
         service,
         services,
         team,
@@ -32,3 +33,4 @@ def register(core: Core, live: Live) -> None:
     account.register(core, live)
     conversations.register(core, live)
     conversation.register(core, live)
+    reports.register(core, live)

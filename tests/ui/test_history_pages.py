@@ -55,3 +55,29 @@ async def test_a_conversations_page_tells_its_story_and_follows_it_live(
     await user.should_see("Courier called", retries=50)
     await user.open("/conversations/no-such-id")
     await user.should_see("This conversation does not exist.")
+
+
+async def test_the_reports_page_shows_the_figures_of_its_range(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop", mode="human_only")
+    agent = await log_in(user, core, admin=False)
+    ids = [
+        (await core.conversations.start(service_slug="shop", text=f"q{n}")).conversation.id for n in range(4)
+    ]
+    await core.conversations.request_human(conversation_id=ids[0])
+    await core.handoffs.take_over(conversation_id=ids[0], agent=agent)
+    await user.open("/reports?range=today")
+    await user.should_see("Reports")
+    assert user.client is not None
+    figures = {
+        e.props.get("data-testid"): getattr(e, "text", None)
+        for e in user.client.elements.values()
+        if str(e.props.get("data-testid", "")).startswith("metric-")
+    }
+    assert figures["metric-conversations"] == "4"
+    assert figures["metric-handoff-rate"] == "25%"
+    assert figures["metric-ai-resolution-rate"] == "0%"
+    await user.open("/reports?range=custom&from=2026-13-01&to=x")
+    await user.should_see("a custom range needs from and to")
