@@ -38,3 +38,10 @@ async def enter(
             ui.label(ONLY_ADMINS).classes("text-h6").props("data-testid=only-admins role=alert")
         return None
     return agent
+
+
+def bad_address(error: Exception, *, back: str, to: str) -> None:
+    """A page's address holds a filter that is not one: say which, plainly, with a way back."""
+    with ui.column().classes("q-pa-lg gap-2"):
+        ui.label(str(error)).classes("text-negative").props("role=alert")
+        ui.link(back, to)

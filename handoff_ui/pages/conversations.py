@@ -19,7 +19,7 @@ from handoff.errors import HandoffError, Invalid
 from handoff.history import STATUSES, HistoryPage, HistoryQuery, HistoryRow, Snippet, Status, status_of
 from handoff.views import FLAG_KINDS, AgentRef, FlagKind
 from handoff_ui.cards import badge, location
-from handoff_ui.components.page import enter
+from handoff_ui.components.page import bad_address, enter
 from handoff_ui.live import Live
 from handoff_ui.words import FLAG_COLORS, FLAG_WORDS, HISTORY_STATUS_WORDS
 
@@ -230,9 +230,7 @@ def register(core: Core, live: Live) -> None:
         try:
             query = query_from(request.query_params)
         except HandoffError as error:
-            with ui.column().classes("q-pa-lg gap-2"):
-                ui.label(str(error)).classes("text-negative").props("role=alert")
-                ui.link("All conversations", "/conversations")
+            bad_address(error, back="All conversations", to="/conversations")
             return None
         await ConversationsPage(core, agent, query).build()
         return None

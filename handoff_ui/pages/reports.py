@@ -15,7 +15,7 @@ from handoff.core import Core
 from handoff.errors import HandoffError, Invalid
 from handoff.reports import Report, ReportQuery
 from handoff.views import FLAG_KINDS, AgentRef
-from handoff_ui.components.page import enter
+from handoff_ui.components.page import bad_address, enter
 from handoff_ui.live import Live
 from handoff_ui.words import FLAG_WORDS
 
@@ -215,9 +215,7 @@ def register(core: Core, live: Live) -> None:
         try:
             chosen, query = query_from(request.query_params, datetime.now(UTC).date())
         except HandoffError as error:
-            with ui.column().classes("q-pa-lg gap-2"):
-                ui.label(str(error)).classes("text-negative").props("role=alert")
-                ui.link("This week", "/reports")
+            bad_address(error, back="This week", to="/reports")
             return None
         await ReportsPage(core, live, chosen, query).build()
         return None
