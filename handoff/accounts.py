@@ -115,16 +115,31 @@ class Accounts:
         await self._publish([AccountChanged(view, by.id if by else None)])
         return view.ref()
 
-    async def authenticate(self, *, email: str, password: str) -> AgentRef:
-        """The account for these credentials, or Unauthorized (the same for a wrong email or password)."""
+    async def authenticate(self, *, email: str, password: str, address: str | None = None) -> AgentRef:
+        """The account for these credentials, or Unauthorized (the same for a wrong email or password). Each
+        attempt lands in the audit log ("login" or "login_failed", with the address it came from)."""
+        email = email.strip().lower()[:320]
         async with self._db.read() as session:
-            account = await session.scalar(select(Account).where(Account.email == email.strip().lower()))
+            account = await session.scalar(select(Account).where(Account.email == email))
         if account is None or not account.active:
             await asyncio.to_thread(self._hasher.hash, password)  # same cost either way
+            await self._audit_login(None, email, address)
             raise Unauthorized("wrong email or password")
         if not await self._matches(account.password_hash, password):
+            await self._audit_login(None, email, address)
             raise Unauthorized("wrong email or password")
+        await self._audit_login(account.id, email, address)
         return records.account_view(account).ref()
+
+    async def _audit_login(self, account_id: int | None, email: str, address: str | None) -> None:
+        async with self._db.write() as session:
+            records.audit(
+                session,
+                action="login" if account_id is not None else "login_failed",
+                account_id=account_id,
+                email=email,
+                address=address,
+            )
 
     async def session_key(self, account_id: int) -> str:
         """What a console session keeps beside the account id: it changes with the password, so resetting

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from detection import Detector
 from handoff.accounts import Accounts
+from handoff.audit import AuditLog
 from handoff.board import Board
 from handoff.bus import EventBus, InProcessBus
 from handoff.canned_replies import CannedReplies
@@ -57,6 +58,7 @@ class Core:
     presence: Presence
     history: History
     reports: Reports
+    audit: AuditLog
 
     @classmethod
     def create(
@@ -113,6 +115,7 @@ class Core:
             presence=Presence(bus),
             history=History(db=db),
             reports=Reports(db=db),
+            audit=AuditLog(db=db),
         )
 
     async def start(self) -> None:

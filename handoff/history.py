@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import records
+from handoff.audit import spreadsheet_safe
 from handoff.errors import Invalid
 from handoff.notes import note_view
 from handoff.views import FLAG_KINDS, ConversationView, FlagKind, MessageView, NoteView
@@ -220,7 +221,7 @@ class History:
             view = records.card_from(*row, ())
             writer.writerow(
                 [
-                    _cell(value)
+                    spreadsheet_safe(value)
                     for value in (
                         view.id,
                         view.service_slug,
@@ -444,11 +445,6 @@ def _fts5_query(words: Sequence[str]) -> str:
 
 def _tsquery(words: Sequence[str]) -> str:
     return " & ".join(f"{word}:*" for word in words)
-
-
-def _cell(value: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _stamp(moment: datetime) -> str:

@@ -22,6 +22,7 @@ PAGES = (
     ("/reports", "Reports", False),
     ("/services", "Services", True),
     ("/team", "Team", True),
+    ("/audit", "Audit", True),
     ("/account", "Account", False),
     ("/help", "Help", False),
 )

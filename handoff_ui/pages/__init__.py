@@ -9,6 +9,7 @@ from handoff_ui.live import Live
 def register(core: Core, live: Live) -> None:
     from handoff_ui.pages import (
         account,
+        audit,
         chat,
         conversation,
         conversations,
@@ -34,3 +35,4 @@ def register(core: Core, live: Live) -> None:
     conversations.register(core, live)
     conversation.register(core, live)
     reports.register(core, live)
+    audit.register(core, live)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
@@ -17,12 +18,15 @@ def register(core: Core) -> None:
         return RedirectResponse("/login", status_code=303)
 
     @ui.page("/login", title="Log in · Handoff")
-    def login(next: str | None = None) -> None:
+    def login(request: Request, next: str | None = None) -> None:
+        peer = request.client.host if request.client else None
+        address = core.locator.client_address(peer, request.headers.get("x-forwarded-for"))
+
         async def submit() -> None:
             error.set_text("")
             try:
                 agent = await core.accounts.authenticate(
-                    email=email.value or "", password=password.value or ""
+                    email=email.value or "", password=password.value or "", address=address
                 )
             except HandoffError:
                 error.set_text("Wrong email or password.")

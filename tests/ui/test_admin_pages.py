@@ -49,7 +49,9 @@ def typed(user: User, label: str, text: str, *, clear: bool = False) -> None:
         element.value = float(text) if isinstance(element, ui.number) else (element.value or "") + text
 
 
-@pytest.mark.parametrize("path", ["/services", "/services/shop", "/services/shop/knowledge", "/team"])
+@pytest.mark.parametrize(
+    "path", ["/services", "/services/shop", "/services/shop/knowledge", "/team", "/audit"]
+)
 async def test_an_agent_who_is_not_an_admin_sees_none_of_an_admin_page(
     user: User, console: tuple[Core, Live], path: str
 ) -> None:

@@ -151,3 +151,46 @@ async def test_the_csv_of_a_list_holds_every_row_and_runs_no_formula(core: Core,
         csv.DictReader(io.StringIO(await core.history.export_csv(replace(HistoryQuery(), text="parcel"))))
     )
     assert [row["id"] for row in only] == [plain]
+
+
+async def test_the_audit_log_has_a_row_per_action_and_is_for_admins_only(
+    core: Core, shop: str, admin: AgentRef, alice: AgentRef
+) -> None:
+    from handoff.audit import AuditQuery
+    from handoff.errors import Forbidden, Unauthorized
+
+    await core.accounts.authenticate(email="alice@example.com", password="password-1", address="203.0.113.9")
+    with pytest.raises(Unauthorized):
+        await core.accounts.authenticate(email="nobody@example.com", password="guess", address="198.51.100.7")
+    cid = await start(core, "hello")
+    await core.conversations.request_human(conversation_id=cid)
+    await core.handoffs.take_over(conversation_id=cid, agent=alice)
+    await core.notes.add(conversation_id=cid, agent=alice, text="a note")
+    await core.handoffs.send(conversation_id=cid, agent=alice, text="hi")
+    await core.handoffs.release(conversation_id=cid, agent=alice)
+    await core.services.set_mode(slug=shop, mode="human_only", agent=admin)
+    log = await core.audit.entries(AuditQuery(), by=admin)
+    actions = [row.action for row in log.rows][::-1]  # oldest first
+    assert actions[-7:] == [
+        "login",
+        "login_failed",
+        "take_over",
+        "add_note",
+        "send",
+        "release",
+        "set_mode",
+    ]
+    login, failed = (row for row in log.rows[::-1] if row.action.startswith("login"))
+    assert (login.who, login.address) == ("Alice", "203.0.113.9")
+    assert (failed.who, failed.address, failed.details["email"]) == (
+        None,
+        "198.51.100.7",
+        "nobody@example.com",
+    )
+    only_alice = await core.audit.entries(AuditQuery(account_id=alice.id, action="take_over"), by=admin)
+    assert [row.conversation_id for row in only_alice.rows] == [cid]
+    assert "take_over" in await core.audit.export_csv(AuditQuery(), by=admin)
+    with pytest.raises(Forbidden):
+        await core.audit.entries(AuditQuery(), by=alice)
+    with pytest.raises(Forbidden):
+        await core.audit.export_csv(AuditQuery(), by=alice)
