@@ -27,6 +27,7 @@ from handoff.responders.external_bot import ExternalBotResponder
 from handoff.responders.knowledge import KnowledgeCache, KnowledgeResponder
 from handoff.responders.openai_compatible import OpenAICompatibleResponder
 from handoff.responders.worker import ResponderWorker
+from handoff.retention import Retention
 from handoff.service_keys import ServiceKeys
 from handoff.services import Services
 from handoff.settings import Settings
@@ -59,6 +60,7 @@ class Core:
     history: History
     reports: Reports
     audit: AuditLog
+    retention: Retention
 
     @classmethod
     def create(
@@ -116,6 +118,7 @@ class Core:
             history=History(db=db),
             reports=Reports(db=db),
             audit=AuditLog(db=db),
+            retention=Retention(db=db),
         )
 
     async def start(self) -> None:
@@ -124,9 +127,11 @@ class Core:
         await asyncio.to_thread(self.locator.open)
         self.streams.start()
         self.responders.start(self.bus)
+        self.retention.start()
 
     async def stop(self) -> None:
         await self.presence.stop()
+        await self.retention.stop()
         self.responders.stop()
         self.streams.stop()
         await self.bus.drain()

@@ -20,6 +20,7 @@ def register(core: Core, live: Live) -> None:
         reports,
         service,
         services,
+        settings,
         team,
     )
 
@@ -36,3 +37,4 @@ def register(core: Core, live: Live) -> None:
     conversation.register(core, live)
     reports.register(core, live)
     audit.register(core, live)
+    settings.register(core, live)

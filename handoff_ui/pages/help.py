@@ -129,6 +129,17 @@ change reaches every open page at once and lands in the audit log with who made 
   change a role, **Reset password** (the new one is shown once), **Deactivate** (the account can no longer log
   in, its open pages sign out, and what it held is released, each customer told). The last active admin
   always stays.
+- **Audit**: every agent action (take over, replies, release, resume, dismiss, notes, mode and settings
+  changes, account changes, logins and failed logins) with who, when, on which conversation and from where;
+  filters and **Export CSV**.
+- **Settings**: **Data retention**, how long ended conversations are kept (for ever unless you choose a
+  number of days; it says how many would be deleted and asks before it deletes). Live conversations are never
+  deleted.
+- **Reports** (everyone): a range of days (Today, 7 days, 30 days, Custom) and services: conversations,
+  handoff rate (conversations a human took over), AI resolution rate (ended without a human), time to take
+  over (median and p90), time to the first human reply, flags by kind and how many were marked Not needed,
+  Thumbs Down rate, Non-Answers per specialist agent, conversations and handoffs per day, and the load by
+  weekday and hour; **Download CSV**. A range that includes today follows what happens.
 - **Account** (everyone): your name, your password (the current one is asked), and your notification
   preferences: sound and volume, which flags alert you, desktop notifications. They apply to every tab of
   yours at once.

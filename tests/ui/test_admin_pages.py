@@ -220,3 +220,30 @@ async def test_an_unanswered_question_becomes_an_answer_from_its_row(
     click(user, "Save")
     await until(lambda: not by_test_id(user, "unanswered-question"))
     await user.should_see("None: every question customers asked has an answer.")
+
+
+async def test_retention_says_what_it_would_delete_and_asks_first(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    from datetime import timedelta
+
+    from models import Conversation
+
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    cid = (await core.conversations.start(service_slug="shop", text="old")).conversation.id
+    await core.conversations.end(conversation_id=cid)
+    async with core.db.write() as session:
+        conversation = await session.get(Conversation, cid)
+        assert conversation is not None and conversation.ended_at is not None
+        conversation.ended_at -= timedelta(days=400)
+    await log_in(user, core)
+    await user.open("/settings")
+    await user.should_see("Nothing is deleted.")
+    user.find("Delete after").click()
+    await user.should_see("1 ended conversation is older than 365 days and would be deleted.")
+    click(user, "Save")
+    await user.should_see("Delete 1 ended conversation?")
+    click(user, "Delete and save")
+    await user.should_see("0 ended conversations are older than 365 days", retries=50)
+    assert await core.retention.days() == 365
