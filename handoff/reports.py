@@ -63,6 +63,7 @@ class Report:
     non_answer_by_agent: dict[str, tuple[int, int]]  # specialist agent -> (Non-Answers, AI answers)
     false_alarms: dict[str, tuple[int, int]]  # flag kind -> (closed as Not needed, raised)
     per_day: tuple[tuple[date, int, int], ...]  # day, conversations, taken over
+    flags_per_day: tuple[tuple[date, str, int], ...]  # day, flag kind, flags raised that day
     load: dict[tuple[int, int], int]  # (weekday 0 = Monday, hour) -> conversations started
 
     @property
@@ -233,6 +234,17 @@ class Reports:
             )
             per_day = tuple((_as_date(d), int(n), int(t)) for d, n, t in per_day_rows.all())
 
+            flag_day = _day(AttentionFlag.opened_at, sqlite=sqlite)
+            flag_days = await session.execute(
+                select(flag_day, AttentionFlag.kind, func.count(AttentionFlag.id))
+                .join(Conversation, Conversation.id == AttentionFlag.conversation_id)
+                .join(Service, Service.id == Conversation.service_id)
+                .where(*in_range)
+                .group_by(flag_day, AttentionFlag.kind)
+                .order_by(flag_day)
+            )
+            flags_per_day = tuple((_as_date(d), str(kind), int(n)) for d, kind, n in flag_days.all())
+
             weekday, hour = _weekday_hour(Conversation.started_at, sqlite=sqlite)
             load_rows = await session.execute(
                 select(weekday, hour, func.count(Conversation.id))
@@ -257,6 +269,7 @@ class Reports:
             non_answer_by_agent=non_answers,
             false_alarms={kind: (raised[kind][1], raised[kind][0]) for kind in FLAG_KINDS if kind in raised},
             per_day=per_day,
+            flags_per_day=flags_per_day,
             load=load,
         )
 

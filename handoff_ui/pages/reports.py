@@ -183,6 +183,26 @@ class ReportsPage:
                         ],
                     }
                 ).classes("w-1/2 h-72").props("data-testid=chart-load")
+            flag_days = sorted({day for day, _, _ in report.flags_per_day})
+            counts = {(day, kind): n for day, kind, n in report.flags_per_day}
+            ui.echart(
+                {
+                    "title": {"text": "Flags by kind per day", "textStyle": {"fontSize": 14}},
+                    "tooltip": {"trigger": "axis"},
+                    "legend": {"bottom": 0},
+                    "xAxis": {"type": "category", "data": [day.isoformat() for day in flag_days]},
+                    "yAxis": {"type": "value", "minInterval": 1},
+                    "series": [
+                        {
+                            "name": FLAG_WORDS[kind],
+                            "type": "bar",
+                            "stack": "flags",
+                            "data": [counts.get((day, kind), 0) for day in flag_days],
+                        }
+                        for kind in FLAG_KINDS
+                    ],
+                }
+            ).classes("w-full h-72").props("data-testid=chart-flags")
 
     def _address(self) -> str:
         params = {"range": self._range.value or "7d", "service": ",".join(self._services.value or [])}

@@ -53,6 +53,7 @@ async def test_the_figures_of_a_known_history(core: Core, shop: str, alice: Agen
     assert sum(started for _, started, _ in report.per_day) == 10
     assert [(day, taken) for day, _, taken in report.per_day] == [(today, 3)]
     assert sum(report.load.values()) == 10
+    assert report.flags_per_day == ((today, "help_requested", 4),)
     assert "handoff_rate,0.3000" in report.to_csv()
 
     other = await core.reports.report(ReportQuery(today, today, services=("nope",)))
