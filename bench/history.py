@@ -1,6 +1,6 @@
-"""History: the full-text search and the first page of a filtered list over a large history, on SQLite and
-on PostgreSQL (issue 19's aims: search p95 <= 200 ms, first filtered page <= 300 ms with 100,000
-conversations and 1,000,000 messages).
+"""History: the full-text search, the first page of a filtered list and the reports over a large history, on
+SQLite and on PostgreSQL (issue 19's aims: search p95 <= 200 ms, first filtered page <= 300 ms, a report of
+100,000 conversations <= 1 s, with 100,000 conversations and 1,000,000 messages).
 
     .venv/bin/python -m bench.history [--conversations 100000] [--messages 1000000] [--backend sqlite]
 
@@ -25,6 +25,7 @@ from sqlalchemy import insert
 
 from handoff.core import Core
 from handoff.history import HistoryQuery
+from handoff.reports import ReportQuery
 from handoff.settings import Settings
 from models import Conversation, Message
 from tests.conftest import scratch_postgres_database
@@ -138,6 +139,14 @@ async def measure(
         core, HistoryQuery(services=("bank",), status="ended", place="Berlin"), 20
     )
     figures["first_page_flag_filter"] = await timed(core, HistoryQuery(flag="help_requested"), 20)
+    today = datetime.now(UTC).date()
+    for label, days in (("report_30_days", 30), ("report_365_days", 365)):
+        values = []
+        for _ in range(5):
+            began = time.perf_counter()
+            await core.reports.report(ReportQuery(today - timedelta(days=days - 1), today))
+            values.append((time.perf_counter() - began) * 1000)
+        figures[label] = {"median_ms": round(statistics.median(values), 1), "max_ms": round(max(values), 1)}
     for name, value in figures.items():
         print(f"history {backend}: {name} {value}", flush=True)
     await core.stop()
