@@ -53,6 +53,11 @@ class AuditPage:
     total: int
     page: int
     actions: tuple[str, ...]  # every action the log holds, for the filter
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
 
 
 class AuditLog:

@@ -18,16 +18,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import records
 from handoff.audit import spreadsheet_safe
 from handoff.errors import Invalid
 from handoff.notes import note_view
-from handoff.views import FLAG_KINDS, ConversationView, FlagKind, MessageView, NoteView
+from handoff.views import FLAG_KINDS, ConversationView, FlagKind, FlagView, MessageView, NoteView
 from models import Account, AttentionFlag, AuditEntry, Conversation, Database, Message, Note, Service
 
 PAGE_SIZE = 50
@@ -163,11 +163,7 @@ class History:
             )
             rows = (
                 await session.execute(
-                    records.card_query()
-                    .where(*conditions)
-                    .order_by(Conversation.started_at.desc(), Conversation.id.desc())
-                    .limit(PAGE_SIZE)
-                    .offset((query.page - 1) * PAGE_SIZE)
+                    _newest_first(conditions).limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)
                 )
             ).all()
             ids = [row[0].id for row in rows]
@@ -200,14 +196,7 @@ class History:
         query = query.checked()
         conditions = self._conditions(query, query.words())
         async with self._db.read() as session:
-            rows = (
-                await session.execute(
-                    records.card_query()
-                    .where(*conditions)
-                    .order_by(Conversation.started_at.desc(), Conversation.id.desc())
-                    .limit(EXPORT_LIMIT)
-                )
-            ).all()
+            rows = (await session.execute(_newest_first(conditions).limit(EXPORT_LIMIT))).all()
             kinds, _ = await _flags_of(session, [row[0].id for row in rows])
         out = io.StringIO()
         writer = csv.writer(out)
@@ -294,13 +283,12 @@ class History:
             same_customer: tuple[ConversationView, ...] = ()
             if conversation.customer_external_id:
                 others = await session.execute(
-                    records.card_query()
-                    .where(
-                        Conversation.customer_external_id == conversation.customer_external_id,
-                        Conversation.id != conversation_id,
-                    )
-                    .order_by(Conversation.started_at.desc())
-                    .limit(20)
+                    _newest_first(
+                        [
+                            Conversation.customer_external_id == conversation.customer_external_id,
+                            Conversation.id != conversation_id,
+                        ]
+                    ).limit(20)
                 )
                 same_customer = tuple(records.card_from(*row, ()) for row in others.all())
         return ConversationRecord(
@@ -414,6 +402,15 @@ def snippet(message: str, words: Sequence[str]) -> Snippet:
     return tuple(parts)
 
 
+def _newest_first(conditions: Sequence[ColumnElement[bool]]) -> Select[Conversation, str, str, str]:
+    """The cards of the conversations that meet every condition, newest first: one order for every list."""
+    return (
+        records.card_query()
+        .where(*conditions)
+        .order_by(Conversation.started_at.desc(), Conversation.id.desc())
+    )
+
+
 def status_of(view: ConversationView) -> Status:
     if view.ended_at is not None:
         return "ended"
@@ -422,10 +419,10 @@ def status_of(view: ConversationView) -> Status:
 
 async def _flags_of(
     session: AsyncSession, ids: list[str]
-) -> tuple[dict[str, list[FlagKind]], dict[str, list[Any]]]:
+) -> tuple[dict[str, list[FlagKind]], dict[str, list[FlagView]]]:
     """Every flag kind each conversation was raised for, and its open flags (as views)."""
     kinds: dict[str, list[FlagKind]] = defaultdict(list)
-    open_flags: dict[str, list[Any]] = defaultdict(list)
+    open_flags: dict[str, list[FlagView]] = defaultdict(list)
     if not ids:
         return kinds, open_flags
     for flag in await session.scalars(

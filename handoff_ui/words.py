@@ -45,6 +45,7 @@ ROLE_NAMES = {"agent": "Agent", "admin": "Admin"}
 SAVE = "Save"
 CANCEL = "Cancel"
 HISTORY_STATUS_WORDS = {"live": "Live", "paused": "Paused", "ended": "Ended"}
+HISTORY_STATUS_COLORS = {"live": "positive", "paused": "warning", "ended": "grey"}
 TIMELINE_WORDS = {
     "started": "Started",
     "flagged": "Flagged",

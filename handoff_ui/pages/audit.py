@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 from fastapi import Request
 from nicegui import ui
 
-from handoff.audit import PAGE_SIZE, AuditPage, AuditQuery
+from handoff.audit import AuditPage, AuditQuery
 from handoff.core import Core
 from handoff.errors import HandoffError, Invalid
 from handoff.views import AgentRef
 from handoff_ui.components.page import bad_address, enter
+from handoff_ui.components.pager import pager
 from handoff_ui.live import Live
 
 
@@ -96,14 +97,7 @@ class AuditPageView:
                         ui.label(json.dumps(details, ensure_ascii=False, default=str)).classes(
                             "text-sm text-grey-8 break-all"
                         )
-        pages = max(1, -(-found.total // PAGE_SIZE))
-        if pages > 1:
-            with ui.row().classes("items-center gap-3"):
-                if found.page > 1:
-                    ui.link("Previous", self._address(found.page - 1))
-                ui.label(f"Page {found.page} of {pages}").classes("text-grey-8")
-                if found.page < pages:
-                    ui.link("Next", self._address(found.page + 1))
+        pager(found.page, found.pages, self._address)
 
     def _address(self, page: int = 1) -> str:
         params = {

@@ -20,6 +20,7 @@ from handoff_ui.words import (
     CLOSED_WORDS,
     FLAG_COLORS,
     FLAG_WORDS,
+    HISTORY_STATUS_COLORS,
     HISTORY_STATUS_WORDS,
     ROLE_WORDS,
     TIMELINE_WORDS,
@@ -86,10 +87,7 @@ class ConversationPage:
         status = status_of(view)
         self._status.clear()
         with self._status:
-            badge(
-                HISTORY_STATUS_WORDS[status],
-                color={"live": "positive", "paused": "warning"}.get(status, "grey"),
-            )
+            badge(HISTORY_STATUS_WORDS[status], color=HISTORY_STATUS_COLORS[status])
             if view.claimed_by_name:
                 badge(view.claimed_by_name, color="primary", outline=True)
 

@@ -20,8 +20,9 @@ from handoff.history import STATUSES, HistoryPage, HistoryQuery, HistoryRow, Sni
 from handoff.views import FLAG_KINDS, AgentRef, FlagKind
 from handoff_ui.cards import badge, location
 from handoff_ui.components.page import bad_address, enter
+from handoff_ui.components.pager import pager
 from handoff_ui.live import Live
-from handoff_ui.words import FLAG_COLORS, FLAG_WORDS, HISTORY_STATUS_WORDS
+from handoff_ui.words import FLAG_COLORS, FLAG_WORDS, HISTORY_STATUS_COLORS, HISTORY_STATUS_WORDS
 
 SEARCH = "Search"
 EXPORT_CSV = "Export CSV"
@@ -148,7 +149,7 @@ class ConversationsPage:
                     ui.label("No conversation matches.").classes("text-grey-8").props("data-testid=no-match")
                 for row in found.rows:
                     self._row(row, services)
-            self._pager(found)
+            pager(found.page, found.pages, lambda page: address(replace(self.query, page=page)))
 
     def _summary(self, found: HistoryPage) -> None:
         with ui.row().classes("w-full items-center gap-3"):
@@ -164,10 +165,7 @@ class ConversationsPage:
         item.props(f"data-testid=conversation-row data-conversation-id={view.id} data-status={status}")
         with item, ui.column().classes("w-full gap-1"):
             with ui.row().classes("w-full items-center gap-2"):
-                badge(
-                    HISTORY_STATUS_WORDS[status],
-                    color={"live": "positive", "paused": "warning"}.get(status, "grey"),
-                )
+                badge(HISTORY_STATUS_WORDS[status], color=HISTORY_STATUS_COLORS[status])
                 for kind in row.flag_kinds:
                     badge(
                         FLAG_WORDS[kind],
@@ -183,16 +181,6 @@ class ConversationsPage:
             ui.label(view.opening_question or "(no question)").classes("text-body1 text-grey-10")
             if row.snippet:
                 show_snippet(row.snippet)
-
-    def _pager(self, found: HistoryPage) -> None:
-        if found.pages <= 1:
-            return
-        with ui.row().classes("items-center gap-3").props("data-testid=pager"):
-            if found.page > 1:
-                ui.link("Previous", address(_replace_page(self.query, found.page - 1)))
-            ui.label(f"Page {found.page} of {found.pages}").classes("text-grey-8")
-            if found.page < found.pages:
-                ui.link("Next", address(_replace_page(self.query, found.page + 1)))
 
     def _chosen(self) -> HistoryQuery:
         params = {
@@ -215,10 +203,6 @@ class ConversationsPage:
 
     async def _export(self) -> None:
         ui.download.content(await self._core.history.export_csv(self.query), "conversations.csv", "text/csv")
-
-
-def _replace_page(query: HistoryQuery, page: int) -> HistoryQuery:
-    return replace(query, page=page)
 
 
 def register(core: Core, live: Live) -> None:
