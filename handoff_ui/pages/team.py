@@ -37,17 +37,24 @@ class TeamPage:
         self._draw()
         self._build_add()
         self._live.account_changed.subscribe(self._on_changed)
-        self._live.online_changed.subscribe(lambda _event: self._draw())
+        # Who is online changes often (every tab that opens or closes): only the badges follow it. Redrawing
+        # the rows deleted an open confirmation dialog (it lives in its row) from under the admin's click.
+        self._live.online_changed.subscribe(lambda _event: self._show_online())
 
     def _draw(self) -> None:
         """Admins first, then by name, as the core lists them."""
         self._rows.clear()
+        self._online_badges: dict[int, ui.badge] = {}
         with self._rows:
             for account in sorted(self._accounts.values(), key=lambda a: (a.role, a.display_name)):
                 self._row(account)
 
+    def _show_online(self) -> None:
+        online = {viewer.id for viewer in self._live.online}
+        for account_id, online_badge in self._online_badges.items():
+            online_badge.set_visibility(account_id in online)
+
     def _row(self, account: AccountView) -> None:
-        online = any(viewer.id == account.id for viewer in self._live.online)
         card = ui.card().classes("w-full q-pa-sm").props("data-testid=account-row")
         card.props["data-email"] = account.email  # set, not parsed: an address may hold any character
         card.props["data-active"] = str(account.active).lower()
@@ -56,8 +63,10 @@ class TeamPage:
             ui.label(account.email).classes("text-grey-8")
             if not account.active:
                 ui.badge("Deactivated", color="grey")
-            elif online:
-                ui.badge("Online", color="positive").props("data-testid=online")
+            else:
+                online = self._online_badges[account.id] = ui.badge("Online", color="positive")
+                online.props("data-testid=online")
+                online.set_visibility(any(viewer.id == account.id for viewer in self._live.online))
             seen = relative_time(account.last_seen_at) if account.last_seen_at else "never"
             ui.label(f"last seen {seen}").classes("text-grey-7 text-sm")
             ui.space()
