@@ -4,8 +4,14 @@ The words are searched with the database's own full-text engine (migration 0009)
 embedded default, a tsvector with a GIN index on PostgreSQL, both kept up to date by the transaction that
 writes a message. Every word the agent types must match, as a word or the beginning of one.
 
-Pages are cut in the database (newest first); nothing here loads more rows than one page shows, except the
-CSV export of a filtered list, which is capped at EXPORT_LIMIT rows.
+Lists are newest first, cut into pages by the database; nothing here loads more rows than one page shows,
+except the CSV export of a filtered list, which is capped at EXPORT_LIMIT rows.
+
+A search lists the conversations by their newest matching message, newest first, and is found by walking
+the full-text index from its newest entries down, in chunks that grow, until the page is full and the
+count reaches COUNT_LIMIT (both engines give their matches in id order cheaply). A word in every other
+message then costs what a rare word costs: the set of every match is never built, only the part of it a
+page needs. Above COUNT_LIMIT the count is "more than" (`HistoryPage.more`), as Gmail and Slack say it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import records
@@ -32,8 +53,13 @@ from models import Account, AttentionFlag, AuditEntry, Conversation, Database, M
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 10_000
+COUNT_LIMIT = 500  # a search counts its conversations up to here; above, "more than"
+FIRST_CHUNK = 2_000  # matching messages read at the first step of a search's walk; each next step 4x
+LAST_CHUNK = 128_000
+FEW = 5_000  # filters that leave at most this many conversations are searched from their side
 MAX_WORDS = 8  # of a search: more words than this are left out
 WORD = re.compile(r"\w+")
+CardRow = Row[Conversation, str, str, str]  # records.card_query()'s
 Status = Literal["live", "paused", "ended"]
 STATUSES: tuple[Status, ...] = ("live", "paused", "ended")
 
@@ -83,10 +109,11 @@ class HistoryPage:
     total: int
     page: int
     page_size: int = PAGE_SIZE
+    more: bool = False  # there are more than `total` (a search counts up to COUNT_LIMIT)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return max(1, -(-self.total // self.page_size) + (1 if self.more else 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,22 +180,34 @@ class History:
     async def search(self, query: HistoryQuery) -> HistoryPage:
         query = query.checked()
         words = query.words()
-        conditions = self._conditions(query, words)
+        offset = (query.page - 1) * PAGE_SIZE
         async with self._db.read() as session:
-            total = await session.scalar(
-                select(func.count())
-                .select_from(Conversation)
-                .join(Service, Service.id == Conversation.service_id)
-                .where(*conditions)
-            )
-            rows = (
-                await session.execute(
-                    _newest_first(conditions).limit(PAGE_SIZE).offset((query.page - 1) * PAGE_SIZE)
+            if words:
+                hits, exhausted = await self._hits(
+                    session, words, self._conditions(query), max(offset + PAGE_SIZE, COUNT_LIMIT + 1)
                 )
-            ).all()
+                more = not exhausted and len(hits) > COUNT_LIMIT
+                total = COUNT_LIMIT if more and offset + PAGE_SIZE <= COUNT_LIMIT else len(hits)
+                page_hits = list(hits.items())[offset : offset + PAGE_SIZE]
+                rows = await _cards_in_order(session, [cid for cid, _ in page_hits])
+                snippets = await _snippets(session, dict(page_hits), words)
+            else:
+                more, snippets = False, {}
+                conditions = self._conditions(query)
+                total = (
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(Conversation)
+                        .join(Service, Service.id == Conversation.service_id)
+                        .where(*conditions)
+                    )
+                    or 0
+                )
+                rows = list(
+                    (await session.execute(_newest_first(conditions).limit(PAGE_SIZE).offset(offset))).all()
+                )
             ids = [row[0].id for row in rows]
             kinds, open_flags = await _flags_of(session, ids)
-            snippets = await self._snippets(session, ids, words) if words else {}
         return HistoryPage(
             rows=tuple(
                 HistoryRow(
@@ -178,8 +217,10 @@ class History:
                 )
                 for row in rows
             ),
-            total=total or 0,
+            total=total,
             page=query.page,
+            page_size=PAGE_SIZE,
+            more=more,
         )
 
     async def agents(self) -> list[tuple[int, str]]:
@@ -194,9 +235,15 @@ class History:
     async def export_csv(self, query: HistoryQuery) -> str:
         """Every conversation of the filtered list (at most EXPORT_LIMIT), one row each."""
         query = query.checked()
-        conditions = self._conditions(query, query.words())
+        words = query.words()
         async with self._db.read() as session:
-            rows = (await session.execute(_newest_first(conditions).limit(EXPORT_LIMIT))).all()
+            if words:
+                hits, _ = await self._hits(session, words, self._conditions(query), EXPORT_LIMIT)
+                rows = await _cards_in_order(session, list(hits)[:EXPORT_LIMIT])
+            else:
+                rows = list(
+                    (await session.execute(_newest_first(self._conditions(query)).limit(EXPORT_LIMIT))).all()
+                )
             kinds, _ = await _flags_of(session, [row[0].id for row in rows])
         out = io.StringIO()
         writer = csv.writer(out)
@@ -303,7 +350,8 @@ class History:
 
     # -- the query ---------------------------------------------------------------------------------------
 
-    def _conditions(self, query: HistoryQuery, words: Sequence[str]) -> list[ColumnElement[bool]]:
+    def _conditions(self, query: HistoryQuery) -> list[ColumnElement[bool]]:
+        """The filters, as conditions on a conversation (and its service); the words are the walk's."""
         conditions: list[ColumnElement[bool]] = []
         if query.services:
             conditions.append(Service.slug.in_(query.services))
@@ -341,40 +389,118 @@ class History:
                     func.lower(Conversation.country) == place,
                 )
             )
-        if words:
-            matching = select(Message.conversation_id).where(self._matches(words))
-            conditions.append(Conversation.id.in_(matching.scalar_subquery()))
         return conditions
 
-    def _matches(self, words: Sequence[str]) -> ColumnElement[bool]:
-        """A message holds every word (or a word beginning so), as the database's full-text index says."""
+    async def _hits(
+        self,
+        session: AsyncSession,
+        words: Sequence[str],
+        conditions: Sequence[ColumnElement[bool]],
+        want: int,
+    ) -> tuple[dict[str, int], bool]:
+        """The conversations that pass `conditions` and hold a message with every word, by their newest
+        such message, newest first: {conversation id: that message's id}, at least `want` of them unless
+        there are fewer (then the second value, exhausted, is true).
+
+        Filters that leave few conversations are met from their side: their messages, each looked up in
+        the set of matches. Otherwise the index is walked from its newest matches down."""
+        if conditions:
+            passing = select(literal(1)).select_from(Conversation).join(Service).where(*conditions)
+            few = await session.scalar(select(func.count()).select_from(passing.limit(FEW + 1).subquery()))
+            if (few or 0) <= FEW:
+                newest = func.max(Message.id)
+                newest_first = await session.execute(
+                    select(Message.conversation_id, newest)
+                    .select_from(Conversation)
+                    .join(Service, Service.id == Conversation.service_id)
+                    .join(Message, Message.conversation_id == Conversation.id)
+                    .where(*conditions, self._matches(words, probed=True))
+                    .group_by(Message.conversation_id)
+                    .order_by(newest.desc())
+                    .limit(want)
+                )
+                hits = {cid: mid for cid, mid in newest_first.all()}
+                return hits, len(hits) < want
+        # The index, newest matches first: each step reads the next chunk of matching messages with their
+        # conversations and whether each passes the filters; the next chunk is sized by how many
+        # conversations a message has yielded so far.
+        found: dict[str, int] = {}
+        below: int | None = None
+        chunk, read = FIRST_CHUNK, 0
+        passes = and_(*conditions) if conditions else true()
+        while len(found) < want:
+            ids = self._matching_ids(words, below, chunk).subquery()
+            rows = (
+                await session.execute(
+                    select(ids.c.id, Message.conversation_id, case((passes, 1), else_=0))
+                    .select_from(ids)
+                    .join(Message, Message.id == ids.c.id)
+                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .join(Service, Service.id == Conversation.service_id)
+                    .order_by(ids.c.id.desc())
+                )
+            ).all()
+            for message_id, conversation_id, ok in rows:
+                if ok:
+                    found.setdefault(conversation_id, message_id)
+            read += len(rows)
+            if len(rows) < chunk:
+                return found, True
+            below = rows[-1][0]
+            per_message = max(len(found), 1) / read
+            chunk = max(FIRST_CHUNK, min(LAST_CHUNK, int((want - len(found)) / per_message * 1.2)))
+        return found, False
+
+    def _matching_ids(self, words: Sequence[str], below: int | None, limit: int) -> Select[int]:
+        """The ids of the newest `limit` messages with every word, under `below`, newest first."""
+        fts: ColumnElement[int]
         if self._db.is_sqlite:
+            fts = literal_column("messages_fts.rowid", Integer)
+            statement = (
+                select(fts.label("id"))
+                .select_from(text("messages_fts"))
+                .where(text("messages_fts MATCH :fts").bindparams(fts=_fts5_query(words)))
+            )
+        else:
+            fts = Message.id.expression
+            statement = select(fts.label("id")).where(self._matches(words))
+        if below is not None:
+            statement = statement.where(fts < below)
+        return statement.order_by(fts.desc()).limit(limit)
+
+    def _matches(self, words: Sequence[str], *, probed: bool = False) -> ColumnElement[bool]:
+        """A message holds every word (or a word beginning so), as the database's full-text index says.
+        `probed`: the messages come from elsewhere and each is looked up in the set of matches (SQLite's
+        unary + keeps its planner from driving the query by that set instead)."""
+        if self._db.is_sqlite:
+            column = literal_column("+messages.id" if probed else "messages.id", Integer)
             matches = text("SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fts").bindparams(
                 fts=_fts5_query(words)
             )
-            return Message.id.in_(matches.columns(literal_column("rowid")))
+            return column.in_(matches.columns(literal_column("rowid")))
         return literal_column("messages.search").op("@@")(func.to_tsquery("simple", _tsquery(words)))
 
-    async def _snippets(
-        self, session: AsyncSession, ids: list[str], words: Sequence[str]
-    ) -> dict[str, Snippet]:
-        """For each conversation of the page, its first message that matches, cut around the words. The cut
-        is made here, the same on both databases (PostgreSQL's ts_headline drops whatever looks like an HTML
-        tag: a message must be shown as it was written)."""
-        if not ids:
-            return {}
-        first = (
-            select(func.min(Message.id))
-            .where(self._matches(words), Message.conversation_id.in_(ids))
-            .group_by(Message.conversation_id)
-        )
-        statement = select(Message.conversation_id, Message.text).where(
-            Message.id.in_(first.scalar_subquery())
-        )
-        return {
-            conversation_id: snippet(text_, words)
-            for conversation_id, text_ in (await session.execute(statement)).all()
-        }
+
+async def _cards_in_order(session: AsyncSession, ids: Sequence[str]) -> list[CardRow]:
+    """The cards of the conversations `ids`, in that order."""
+    if not ids:
+        return []
+    rows = {
+        row[0].id: row
+        for row in (await session.execute(records.card_query().where(Conversation.id.in_(ids)))).all()
+    }
+    return [rows[cid] for cid in ids if cid in rows]
+
+
+async def _snippets(session: AsyncSession, hits: dict[str, int], words: Sequence[str]) -> dict[str, Snippet]:
+    """Each conversation's matching message (the walk's), cut around the words. The cut is made here, the
+    same on both databases (PostgreSQL's ts_headline drops whatever looks like an HTML tag: a message must
+    be shown as it was written)."""
+    if not hits:
+        return {}
+    texts = await session.execute(select(Message.id, Message.text).where(Message.id.in_(hits.values())))
+    by_id = dict(texts.all())
+    return {cid: snippet(by_id[mid], words) for cid, mid in hits.items() if mid in by_id}
 
 
 SNIPPET_CHARS = 160

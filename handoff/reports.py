@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import math
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -130,26 +130,42 @@ class Reports:
             .group_by(AuditEntry.conversation_id)
             .subquery()
         )
+        day = _day(Conversation.started_at, sqlite=sqlite)
+        hour = _hour(Conversation.started_at, sqlite=sqlite)
         async with self._db.read() as session:
-            counts = (
-                await session.execute(
-                    select(
-                        func.count(Conversation.id),
-                        func.count(take_overs.c.cid),
-                        func.sum(
-                            case(
-                                (and_(Conversation.ended_at.is_not(None), take_overs.c.cid.is_(None)), 1),
-                                else_=0,
-                            )
-                        ),
-                    )
-                    .select_from(Conversation)
-                    .join(Service, Service.id == Conversation.service_id)
-                    .outerjoin(take_overs, take_overs.c.cid == Conversation.id)
-                    .where(*in_range)
+            # One pass over the conversations of the range, by day and hour: the counts, the conversations
+            # and take-overs per day and the week x hour load all add up from its few thousand rows.
+            hours = await session.execute(
+                select(
+                    day,
+                    hour,
+                    func.count(Conversation.id),
+                    func.count(take_overs.c.cid),
+                    func.sum(
+                        case(
+                            (and_(Conversation.ended_at.is_not(None), take_overs.c.cid.is_(None)), 1),
+                            else_=0,
+                        )
+                    ),
                 )
-            ).one()
-            conversations, taken_over, ended_without_human = (int(value or 0) for value in counts)
+                .select_from(Conversation)
+                .join(Service, Service.id == Conversation.service_id)
+                .outerjoin(take_overs, take_overs.c.cid == Conversation.id)
+                .where(*in_range)
+                .group_by(day, hour)
+            )
+            days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+            load: dict[tuple[int, int], int] = defaultdict(int)
+            conversations = taken_over = ended_without_human = 0
+            for d, h, started, taken, without_human in hours.all():
+                moment = _as_date(d)
+                days[moment][0] += int(started)
+                days[moment][1] += int(taken)
+                load[(moment.weekday(), int(h))] += int(started)  # weeks start on Monday
+                conversations += int(started)
+                taken_over += int(taken)
+                ended_without_human += int(without_human or 0)
+            per_day = tuple((d, started, taken) for d, (started, taken) in sorted(days.items()))
 
             first_flag = (
                 select(
@@ -223,17 +239,6 @@ class Reports:
             )
             non_answers = {agent or "(none)": (int(n or 0), int(total)) for agent, n, total in answers.all()}
 
-            day = _day(Conversation.started_at, sqlite=sqlite)
-            per_day_rows = await session.execute(
-                select(day, func.count(Conversation.id), func.count(take_overs.c.cid))
-                .join(Service, Service.id == Conversation.service_id)
-                .outerjoin(take_overs, take_overs.c.cid == Conversation.id)
-                .where(*in_range)
-                .group_by(day)
-                .order_by(day)
-            )
-            per_day = tuple((_as_date(d), int(n), int(t)) for d, n, t in per_day_rows.all())
-
             flag_day = _day(AttentionFlag.opened_at, sqlite=sqlite)
             flag_days = await session.execute(
                 select(flag_day, AttentionFlag.kind, func.count(AttentionFlag.id))
@@ -244,16 +249,6 @@ class Reports:
                 .order_by(flag_day)
             )
             flags_per_day = tuple((_as_date(d), str(kind), int(n)) for d, kind, n in flag_days.all())
-
-            weekday, hour = _weekday_hour(Conversation.started_at, sqlite=sqlite)
-            load_rows = await session.execute(
-                select(weekday, hour, func.count(Conversation.id))
-                .join(Service, Service.id == Conversation.service_id)
-                .where(*in_range)
-                .group_by(weekday, hour)
-            )
-            # Both databases count Sunday as 0; the report starts the week on Monday.
-            load = {((int(w) + 6) % 7, int(h)): int(n) for w, h, n in load_rows.all()}
 
         return Report(
             query=query,
@@ -270,7 +265,7 @@ class Reports:
             false_alarms={kind: (raised[kind][1], raised[kind][0]) for kind in FLAG_KINDS if kind in raised},
             per_day=per_day,
             flags_per_day=flags_per_day,
-            load=load,
+            load=dict(load),
         )
 
     @staticmethod
@@ -284,17 +279,19 @@ class Reports:
 async def _percentiles(
     session: AsyncSession, durations: Select[Any], shares: Sequence[float]
 ) -> tuple[float | None, ...]:
-    """The values at `shares` of the durations (nearest rank), each picked by the database."""
+    """The values at `shares` of the durations (nearest rank), picked by the database in one pass: each
+    duration numbered in order, with the count beside it, and the rows at the wanted ranks kept."""
     values = durations.subquery()
-    count = int(await session.scalar(select(func.count()).select_from(values)) or 0)
-    if count == 0:
-        return tuple(None for _ in shares)
-    found = []
-    for share in shares:
-        offset = min(count - 1, max(0, math.ceil(share * count) - 1))  # nearest rank
-        value = await session.scalar(select(values.c.d).order_by(values.c.d).offset(offset).limit(1))
-        found.append(float(value) if value is not None else None)
-    return tuple(found)
+    ranked = select(
+        values.c.d,
+        func.row_number().over(order_by=values.c.d).label("rank"),
+        func.count().over().label("n"),
+    ).subquery()
+    rank, n = ranked.c.rank, ranked.c.n
+    # The nearest rank of a share is the smallest rank r with r >= share * n (1 at least).
+    at = [and_(rank >= share * n, rank - 1 < share * n) for share in shares]
+    rows = await session.execute(select(*(func.max(case((wanted, ranked.c.d))) for wanted in at)))
+    return tuple(float(value) if value is not None else None for value in rows.one())
 
 
 def _seconds(later: Any, earlier: Any, *, sqlite: bool) -> ColumnElement[Any]:
@@ -309,11 +306,10 @@ def _day(moment: Any, *, sqlite: bool) -> ColumnElement[Any]:
     return func.to_char(func.timezone("UTC", moment), "YYYY-MM-DD")
 
 
-def _weekday_hour(moment: Any, *, sqlite: bool) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+def _hour(moment: Any, *, sqlite: bool) -> ColumnElement[Any]:
     if sqlite:
-        return cast(func.strftime("%w", moment), Integer), cast(func.strftime("%H", moment), Integer)
-    utc = func.timezone("UTC", moment)
-    return func.extract("dow", utc), func.extract("hour", utc)
+        return cast(func.strftime("%H", moment), Integer)
+    return func.extract("hour", func.timezone("UTC", moment))
 
 
 def _as_date(value: Any) -> date:

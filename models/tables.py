@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel, relationship
 from sqlalchemy.types import TypeDecorator
@@ -133,6 +134,29 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_message_id", name="uq_messages_client_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
+        # The reports' (migration 0010): only the rows a report counts, with what it counts.
+        Index(
+            "ix_messages_rated",
+            "conversation_id",
+            "rating",
+            sqlite_where=text("rating IS NOT NULL"),
+            postgresql_where=text("rating IS NOT NULL"),
+        ),
+        Index(
+            "ix_messages_ai_answers",
+            "conversation_id",
+            "role",
+            "answered",
+            sqlite_where=text("role = 'ai'"),
+            postgresql_where=text("role = 'ai'"),
+        ),
+        Index(
+            "ix_messages_human",
+            "conversation_id",
+            "created_at",
+            sqlite_where=text("role = 'human'"),
+            postgresql_where=text("role = 'human'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -177,6 +201,7 @@ class AuditEntry(Base):
     """One agent action, kept for accountability."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_action", "action", "conversation_id", "at"),)  # take-overs, reports
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

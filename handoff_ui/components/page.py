@@ -29,8 +29,9 @@ async def enter(
     and the agent is not one (the refusal is drawn and none of the page's data is read). `on_open` opens a
     conversation named by a toast on this page (console_frame)."""
     agent = await signed_in(core)
-    if agent is None:
-        return to_login(path)
+    if agent is None:  # back to this very address after logging in: a shared search keeps its filters
+        url = ui.context.client.request.url
+        return to_login(url.path + (f"?{url.query}" if url.query else ""))
     await core.accounts.seen(agent.id)
     console_frame(live, agent, current or path, await core.accounts.preferences(agent.id), on_open=on_open)
     if admins_only and not agent.is_admin:

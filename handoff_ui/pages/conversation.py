@@ -138,28 +138,38 @@ class ConversationPage:
         if event.message.conversation_id == self.record.conversation.id:
             self._transcript.append(event.message)
 
-    def _on_note(self, event: NoteAdded) -> None:
+    async def _on_note(self, event: NoteAdded) -> None:
         if event.note.conversation_id == self.record.conversation.id:
             self._transcript.add_note(event.note)
+            await self._reload_timeline()
 
     async def _on_card(self, event: ConversationUpdated) -> None:
         if event.after.id != self.record.conversation.id:
             return
         self._draw_status(event.after)
-        self.record = await self._core.history.conversation(event.after.id)  # the timeline, as it is now
+        if event.before is None or _story(event.before) != _story(event.after):
+            await self._reload_timeline()  # a message alone adds nothing to the timeline
+
+    async def _reload_timeline(self) -> None:
+        self.record = await self._core.history.conversation(self.record.conversation.id)
         self._draw_timeline(self.record.timeline)
 
-    # -- exports -----------------------------------------------------------------------------------------
+    # -- exports: of the conversation as it is now -------------------------------------------------------
 
-    def _export_text(self) -> None:
+    async def _export_text(self) -> None:
+        record = await self._core.history.conversation(self.record.conversation.id)
+        ui.download.content(record.export_text(), f"conversation-{record.conversation.id}.txt", "text/plain")
+
+    async def _export_json(self) -> None:
+        record = await self._core.history.conversation(self.record.conversation.id)
         ui.download.content(
-            self.record.export_text(), f"conversation-{self.record.conversation.id}.txt", "text/plain"
+            record.export_json(), f"conversation-{record.conversation.id}.json", "application/json"
         )
 
-    def _export_json(self) -> None:
-        ui.download.content(
-            self.record.export_json(), f"conversation-{self.record.conversation.id}.json", "application/json"
-        )
+
+def _story(view: ConversationView) -> tuple[object, ...]:
+    """What of a card the timeline tells: who holds it, whether it is paused or ended, its open flags."""
+    return (view.status, view.claimed_by_id, view.ended_at, tuple(flag.kind for flag in view.open_flags))
 
 
 def _caption(message: MessageView) -> str:

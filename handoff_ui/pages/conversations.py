@@ -153,8 +153,11 @@ class ConversationsPage:
 
     def _summary(self, found: HistoryPage) -> None:
         with ui.row().classes("w-full items-center gap-3"):
-            noun = "conversation" if found.total == 1 else "conversations"
-            ui.label(f"{found.total} {noun}").classes("text-grey-8").props("data-testid=result-count")
+            noun = "conversation" if found.total == 1 and not found.more else "conversations"
+            count = f"More than {found.total:,} {noun}" if found.more else f"{found.total:,} {noun}"
+            ui.label(count).classes("text-grey-8").props("data-testid=result-count")
+            if found.more:
+                ui.label("Add a word or a filter to narrow the search.").classes("text-grey-7 text-caption")
             ui.space()
             ui.button(EXPORT_CSV, icon="download", on_click=self._export).props("flat no-caps dense")
 

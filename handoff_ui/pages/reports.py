@@ -221,7 +221,7 @@ class ReportsPage:
 def metric(title: str, shown: str, test_id: str, *, value: float | None = None) -> None:
     with ui.card().classes("q-pa-sm min-w-[180px]"):
         ui.label(title).classes("text-caption text-grey-8")
-        label = ui.label(shown).classes("text-h5").props(f"data-testid={test_id}")
+        label = ui.label(shown).classes("text-h5").props(f"data-testid={test_id}").mark(test_id)
         if value is not None:
             label.props["data-value"] = f"{value:.1f}"  # seconds, for scripts
 

@@ -57,3 +57,21 @@ def test_an_agent_finds_a_conversation_by_a_word_and_nothing_in_it_runs(
     assert download.value.suggested_filename == f"conversation-{found}.json"
     exported = download.value.path().read_text(encoding="utf-8")
     assert "zanzibar kettle" in exported
+
+
+def test_an_admin_reads_todays_report_with_its_charts_and_downloads_the_figures(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    new_conversation(server, "How do I change my address?")
+    page = agent_page(browser, contexts, server, "ada@example.com", "/reports?range=today")
+    conversations = page.get_by_test_id("metric-conversations")
+    expect(conversations).to_be_visible()
+    count = int(conversations.inner_text())
+    assert count >= 1  # this test's conversation at least (the module's server is shared)
+    for chart in ("chart-per-day", "chart-load", "chart-flags"):  # ECharts drew each one
+        expect(page.get_by_test_id(chart).locator("canvas").first).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    figures = dict(line.split(",", 1) for line in download.value.path().read_text().splitlines()[1:])
+    assert int(figures["conversations"]) == count
+    assert figures["first_day"] == figures["last_day"]  # today

@@ -3,6 +3,9 @@ conversation's page shows its story and follows it live, and a bad filter in the
 
 from __future__ import annotations
 
+import importlib
+
+import pytest
 from nicegui.testing import User
 
 from handoff.core import Core
@@ -53,13 +56,20 @@ async def test_a_conversations_page_tells_its_story_and_follows_it_live(
     await user.should_see("Taken over by Ada", retries=50)
     await core.notes.add(conversation_id=cid, agent=agent, text="Courier called")
     await user.should_see("Courier called", retries=50)
+    await user.should_see("Note added by Ada", retries=50)  # the timeline follows a note too
+    await core.conversations.add_customer_message(conversation_id=cid, text="Any news on the courier?")
+    await user.should_see("Any news on the courier?", retries=50)
+    await core.handoffs.release(conversation_id=cid, agent=agent)
+    await user.should_see("Released by Ada", retries=50)
     await user.open("/conversations/no-such-id")
     await user.should_see("This conversation does not exist.")
 
 
-async def test_the_reports_page_shows_the_figures_of_its_range(
-    user: User, console: tuple[Core, Live]
+async def test_the_reports_page_shows_the_figures_of_its_range_and_follows_today(
+    user: User, console: tuple[Core, Live], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The app's own module (the user fixture imports the app afresh for each test), at a short interval.
+    monkeypatch.setattr(importlib.import_module("handoff_ui.pages.reports"), "REFRESH_SECONDS", 0.2)
     core, _ = console
     await core.services.add(slug="shop", name="Web Shop", mode="human_only")
     agent = await log_in(user, core, admin=False)
@@ -79,5 +89,8 @@ async def test_the_reports_page_shows_the_figures_of_its_range(
     assert figures["metric-conversations"] == "4"
     assert figures["metric-handoff-rate"] == "25%"
     assert figures["metric-ai-resolution-rate"] == "0%"
+    await core.conversations.start(service_slug="shop", text="one more")  # today's report follows it
+    await user.should_see(marker="metric-conversations", content="5", retries=50)
+    await user.should_see(marker="metric-handoff-rate", content="20%")
     await user.open("/reports?range=custom&from=2026-13-01&to=x")
     await user.should_see("a custom range needs from and to")

@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handoff import history
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.errors import Invalid
-from handoff.history import PAGE_SIZE, HistoryQuery
+from handoff.history import PAGE_SIZE, HistoryPage, HistoryQuery
 from handoff.views import AgentRef
 
 BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
@@ -94,6 +95,43 @@ async def test_the_filters(core: Core, shop: str, alice: AgentRef, bob: AgentRef
         await found(core, started_from=today, started_to=today - timedelta(days=1))
     with pytest.raises(Invalid):
         await found(core, status="asleep")
+
+
+@BACKENDS
+@pytest.mark.parametrize("few", [0, 1_000], ids=["walked", "from-the-filters"])
+async def test_a_search_lists_by_the_newest_matching_message_and_counts_up_to_its_limit(
+    core: Core, shop: str, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Small limits, so that the walk takes several steps and the count stops: each way of searching
+    (walking the index, or from the side of filters that leave few conversations) gives the same pages."""
+    monkeypatch.setattr(history, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(history, "PAGE_SIZE", 2)
+    monkeypatch.setattr(history, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(history, "FEW", few)
+    await core.services.add(slug="bank", name="Bank")
+    ids = [await start(core, f"parcel {n}", service="bank" if n % 2 else "shop") for n in range(6)]
+    for cid in ids:
+        await core.conversations.add_customer_message(conversation_id=cid, text="nothing to find")
+    await core.conversations.add_customer_message(conversation_id=ids[1], text="my PARCEL again")
+    newest_match_first = [ids[1], ids[5], ids[4], ids[3], ids[2], ids[0]]
+
+    async def search(**query: object) -> HistoryPage:
+        return await core.history.search(HistoryQuery(text="parcel", **query))  # type: ignore[arg-type]
+
+    first = await search()
+    assert [row.conversation.id for row in first.rows] == newest_match_first[:2]
+    assert first.more and first.total == 3 and first.pages == 3  # "more than 3": one page past the count
+    assert dict(first.rows[0].snippet)["PARCEL"] is True  # the newest match is the one shown
+    third = await search(page=3)
+    assert [row.conversation.id for row in third.rows] == newest_match_first[4:]
+    assert (await search(page=4)).rows == ()
+    banking = await search(services=("bank",))
+    assert [row.conversation.id for row in banking.rows] == [ids[1], ids[5]]
+    assert banking.total == 3 and not banking.more  # 3 of them: counted exactly
+    assert [row.conversation.id for row in (await search(services=("bank",), page=2)).rows] == [ids[3]]
+    assert (await search(status="ended")).rows == ()
+    exported = list(csv.DictReader(io.StringIO(await core.history.export_csv(HistoryQuery(text="parcel")))))
+    assert [row["id"] for row in exported] == newest_match_first  # every one, past the count
 
 
 async def test_pages_are_cut_newest_first(core: Core, shop: str) -> None:

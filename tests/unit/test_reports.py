@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, union_all, update
 
 from handoff.core import Core
 from handoff.errors import Invalid
-from handoff.reports import ReportQuery
+from handoff.reports import ReportQuery, _percentiles
 from handoff.views import AgentRef
 from models import AttentionFlag, AuditEntry, Message
 
@@ -71,3 +71,21 @@ async def test_false_alarms_and_ratings_count_per_kind(core: Core, shop: str, al
     report = await core.reports.report(ReportQuery(today, today))
     assert report.false_alarms == {"help_requested": (1, 1)}
     assert report.thumbs_down_rate is None
+
+
+@BACKENDS
+@pytest.mark.parametrize(
+    ("values", "median", "p90"),
+    [
+        (list(range(1, 11)), 5, 9),  # nearest rank: the 5th and the 9th of 10
+        ([7], 7, 7),
+        ([3, 1, 2], 2, 3),
+        ([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110], 60, 100),  # 0.9 * 11 = 9.9: the 10th
+    ],
+)
+async def test_percentiles_are_the_nearest_rank_picked_by_the_database(
+    core: Core, values: list[int], median: float, p90: float
+) -> None:
+    durations = union_all(*(select(literal(float(v)).label("d")) for v in values))
+    async with core.db.read() as session:
+        assert await _percentiles(session, select(durations.subquery().c.d), (0.5, 0.9)) == (median, p90)
