@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import records
+from handoff import login_throttle, records
 from handoff.bus import EventBus
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from handoff.events import AccountChanged, Event, PreferencesChanged
@@ -116,11 +116,21 @@ class Accounts:
         return view.ref()
 
     async def authenticate(self, *, email: str, password: str, address: str | None = None) -> AgentRef:
-        """The account for these credentials, or Unauthorized (the same for a wrong email or password). Each
-        attempt lands in the audit log ("login" or "login_failed", with the address it came from)."""
+        """The account for these credentials, or Unauthorized (the same for a wrong email or password), or
+        TooManyAttempts while this email or address is throttled (`login_throttle`). Each attempt lands in
+        the audit log ("login", "login_failed" or "login_throttled", with the address it came from)."""
         email = email.strip().lower()[:320]
         async with self._db.read() as session:
+            wait = await login_throttle.locked_for(
+                session, email=email, address=address, now=records.utcnow()
+            )
             account = await session.scalar(select(Account).where(Account.email == email))
+        if wait is not None:  # before the password is looked at: the right one is refused too
+            async with self._db.write() as session:
+                records.audit(
+                    session, action=login_throttle.THROTTLED, account_id=None, email=email, address=address
+                )
+            raise login_throttle.TooManyAttempts(wait)
         if account is None or not account.active:
             await asyncio.to_thread(self._hasher.hash, password)  # same cost either way
             await self._audit_login(None, email, address)
@@ -135,7 +145,7 @@ class Accounts:
         async with self._db.write() as session:
             records.audit(
                 session,
-                action="login" if account_id is not None else "login_failed",
+                action="login" if account_id is not None else login_throttle.FAILED,
                 account_id=account_id,
                 email=email,
                 address=address,

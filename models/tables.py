@@ -201,7 +201,10 @@ class AuditEntry(Base):
     """One agent action, kept for accountability."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_action", "action", "conversation_id", "at"),)  # take-overs, reports
+    __table_args__ = (
+        Index("ix_audit_action", "action", "conversation_id", "at"),  # take-overs, for the reports
+        Index("ix_audit_action_at", "action", "at"),  # recent failed logins (handoff/login_throttle.py)
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ from handoff.api.limits import BodyLimitMiddleware
 from handoff.api.routes import router
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, HandoffError, Invalid, NotFound, Unauthorized
+from handoff.login_throttle import TooManyAttempts
 
 STATUS: dict[type[HandoffError], int] = {
     NotFound: 404,
@@ -19,6 +20,7 @@ STATUS: dict[type[HandoffError], int] = {
     Forbidden: 403,
     Invalid: 422,
     Conflict: 409,
+    TooManyAttempts: 429,
 }
 
 

@@ -8,6 +8,7 @@ from nicegui import ui
 
 from handoff.core import Core
 from handoff.errors import HandoffError
+from handoff.login_throttle import TooManyAttempts
 from handoff_ui.session import safe_next, sign_in, sign_out
 
 
@@ -28,6 +29,10 @@ def register(core: Core) -> None:
                 agent = await core.accounts.authenticate(
                     email=email.value or "", password=password.value or "", address=address
                 )
+            except TooManyAttempts as refused:
+                error.set_text(str(refused))
+                password.value = ""
+                return
             except HandoffError:
                 error.set_text("Wrong email or password.")
                 password.value = ""

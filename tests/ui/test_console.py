@@ -6,10 +6,12 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from handoff.core import Core
+from handoff.errors import Unauthorized
 from handoff.events import ConversationUpdated
 from handoff_ui.cards import ConversationCard
 from handoff_ui.live import Live
@@ -55,6 +57,22 @@ async def test_a_wrong_password_is_refused(user: User, console: tuple[Core, Live
     user.find("Password").type("not-the-password")
     user.find(kind=ui.button, content="Log in").click()
     await user.should_see("Wrong email or password.", retries=50)
+    await user.should_not_see("Active Conversations")
+
+
+async def test_a_throttled_login_says_so_and_keeps_the_right_password_out(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.accounts.add(email="ada@example.com", name="Ada", password="password-1")
+    for _ in range(10):
+        with pytest.raises(Unauthorized):
+            await core.accounts.authenticate(email="ada@example.com", password="guess", address="192.0.2.1")
+    await user.open("/login")
+    user.find("Email").type("ada@example.com")
+    user.find("Password").type("password-1")
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Too many failed attempts. Try again in 15 minutes.", retries=50)
     await user.should_not_see("Active Conversations")
 
 
