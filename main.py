@@ -89,6 +89,8 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
     ui.run_with(
         app,
         storage_secret=secret,
+        # HttpOnly and SameSite=Lax are Starlette's defaults for the session cookie; Secure behind HTTPS.
+        session_middleware_kwargs={"https_only": settings.secure_cookies, "same_site": "lax"},
         title="Handoff",
         show_welcome_message=False,
         tailwind=False,

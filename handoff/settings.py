@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     admin_email: str | None = None
     admin_password: str | None = None
     trusted_proxies: str = ""
+    secure_cookies: bool = False  # behind HTTPS: the session cookie is sent over HTTPS only
     sqlite_synchronous: str = "FULL"
     max_text_chars: int = 4000
     max_body_bytes: int = 64 * 1024

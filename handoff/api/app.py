@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from handoff.api.limits import BodyLimitMiddleware
 from handoff.api.routes import router
+from handoff.api.security_headers import SecurityHeadersMiddleware
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, HandoffError, Invalid, NotFound, Unauthorized
 from handoff.login_throttle import TooManyAttempts
@@ -43,6 +44,7 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
     app = FastAPI(title="Handoff API", version="1", lifespan=lifespan)
     app.state.core = core
     app.add_middleware(BodyLimitMiddleware, max_bytes=core.settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(HandoffError, _handoff_error)  # type: ignore[arg-type]
     app.include_router(router)
 

@@ -9,10 +9,12 @@ from nicegui import ui
 from handoff.core import Core
 from handoff.errors import HandoffError
 from handoff.login_throttle import TooManyAttempts
-from handoff_ui.session import safe_next, sign_in, sign_out
+from handoff_ui.session import grant_login, register_login_completion, sign_out
 
 
 def register(core: Core) -> None:
+    register_login_completion()
+
     @ui.page("/logout", title="Log out · Handoff")
     def logout() -> RedirectResponse:
         sign_out()
@@ -37,8 +39,7 @@ def register(core: Core) -> None:
                 error.set_text("Wrong email or password.")
                 password.value = ""
                 return
-            sign_in(agent, await core.accounts.session_key(agent.id))
-            ui.navigate.to(safe_next(next))
+            ui.navigate.to(grant_login(agent, await core.accounts.session_key(agent.id), next))
 
         with ui.card().classes("absolute-center w-96 q-pa-lg gap-3"):
             ui.label("Handoff").classes("text-h5")
