@@ -6,10 +6,17 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from handoff.api.schemas import AIMessageIn, CustomerMessageIn, RatingIn, StartConversationIn
+from handoff.api.schemas import (
+    MAX_ID,
+    AIMessageIn,
+    CustomerMessageIn,
+    RatingIn,
+    StartConversationIn,
+    error_responses,
+)
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.errors import NotFound, Unauthorized
@@ -19,7 +26,7 @@ from handoff.views import MessageView
 
 KEEP_ALIVE_SECONDS = 15.0
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=error_responses())
 
 
 async def get_core(request: Request) -> Core:
@@ -92,7 +99,11 @@ async def start_conversation(
     return result
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=201)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=201,
+    responses={200: {"description": "the same client_message_id again: the first message, not a new one"}},
+)
 async def post_message(
     conversation_id: CustomerConversation, body: CustomerMessageIn, core: CoreDep, response: Response
 ) -> dict[str, Any]:
@@ -107,7 +118,9 @@ async def post_message(
 
 @router.get("/conversations/{conversation_id}/messages")
 async def list_messages(
-    conversation_id: CustomerConversation, core: CoreDep, after: Annotated[int | None, Query(ge=0)] = None
+    conversation_id: CustomerConversation,
+    core: CoreDep,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     messages = await core.conversations.messages(conversation_id, after=after)
     return {"messages": [m.to_api() for m in messages]}
@@ -117,7 +130,7 @@ async def list_messages(
 async def message_events(
     conversation_id: CustomerConversation,
     core: CoreDep,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: one `data: <message json>` per new message (`id:` is the message id), and an
@@ -164,7 +177,10 @@ def _sse(message: MessageView) -> str:
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/rating")
 async def rate_message(
-    conversation_id: CustomerConversation, message_id: int, body: RatingIn, core: CoreDep
+    conversation_id: CustomerConversation,
+    message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: RatingIn,
+    core: CoreDep,
 ) -> dict[str, Any]:
     """Rate an AI message; "down" raises Thumbs Down."""
     message = await core.conversations.rate(

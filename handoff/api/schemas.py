@@ -1,13 +1,54 @@
-"""Request bodies of the API. Responses are the views' `to_api()` dictionaries."""
+"""Request bodies of the API and the shape of its errors. Responses are the views' `to_api()` dictionaries."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-Text = StrictStr
+# A message's text holds something besides spaces (the core refuses an empty one; the schema says so too).
+Text = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
 ShortText = Field(default=None, max_length=200)
+MAX_ID = 2**63 - 1  # the largest id either database keeps
+
+
+class Problem(BaseModel):
+    """Every refusal of the API: what was wrong, in words (or, for a body or parameter that doesn't fit the
+    schema, FastAPI's list of what didn't)."""
+
+    detail: str
+
+
+ERRORS = {
+    400: "the body is not JSON, or its Content-Length is not a number",
+    401: "no valid conversation token or service API key",
+    404: "no such service, conversation or message",
+    409: "the conversation's state doesn't allow this now",
+    413: "the body is larger than the limit",
+    429: "too many requests: try again later",
+}
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """FastAPI's own answer to a body or parameter that doesn't fit the schema."""
+
+    detail: list[ValidationIssue]
+
+
+def error_responses() -> dict[int | str, dict[str, object]]:
+    """The responses every API route may give besides its success, for its OpenAPI operation. 422 is either
+    FastAPI's validation error or the core's refusal of a value (`{"detail": "..."}`)."""
+    responses: dict[int | str, dict[str, object]] = {
+        code: {"model": Problem, "description": words} for code, words in ERRORS.items()
+    }
+    responses[422] = {"model": Problem | ValidationProblem, "description": "a value breaks a rule"}
+    return responses
 
 
 class _Body(BaseModel):

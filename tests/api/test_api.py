@@ -247,3 +247,19 @@ async def test_human_request_is_409_in_ai_only(api: httpx.AsyncClient, core: Cor
     cid, auth = await open_conversation(api)
     await core.services.set_mode(slug="shop", mode="ai_only", agent=admin)
     assert (await api.post(f"/api/v1/conversations/{cid}/human-request", headers=auth)).status_code == 409
+
+
+async def test_what_the_fuzzing_found_is_refused_plainly(api: httpx.AsyncClient) -> None:
+    """Each of these was a 500 or an answer outside the published schema before (issue 20)."""
+    cid, auth = await open_conversation(api)
+    too_big = await api.get(f"/api/v1/conversations/{cid}/messages?after={2**64}", headers=auth)
+    assert too_big.status_code == 422 and "detail" in too_big.json()  # was: int too large for SQLite
+    rating = await api.post(
+        f"/api/v1/conversations/{cid}/messages/{2**64}/rating", json={"value": "up"}, headers=auth
+    )
+    assert rating.status_code == 422
+    blank = await api.post(f"/api/v1/conversations/{cid}/messages", json={"text": "   "}, headers=auth)
+    assert blank.status_code == 422 and "detail" in blank.json()
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    post = paths["/api/v1/conversations/{conversation_id}/messages"]["post"]["responses"]
+    assert {"200", "201", "401", "404", "409", "413", "422"} <= set(post)
