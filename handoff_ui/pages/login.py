@@ -31,12 +31,10 @@ def register(core: Core) -> None:
                 agent = await core.accounts.authenticate(
                     email=email.value or "", password=password.value or "", address=address
                 )
-            except TooManyAttempts as refused:
-                error.set_text(str(refused))
-                password.value = ""
-                return
-            except HandoffError:
-                error.set_text("Wrong email or password.")
+            except HandoffError as refused:  # a throttled login says so; any other refusal says the same
+                error.set_text(
+                    str(refused) if isinstance(refused, TooManyAttempts) else "Wrong email or password."
+                )
                 password.value = ""
                 return
             ui.navigate.to(grant_login(agent, await core.accounts.session_key(agent.id), next))

@@ -49,13 +49,17 @@ async def test_console_pages_need_a_session(user: User, console: tuple[Core, Liv
     await user.should_see("Log in to the agent console")
 
 
+async def submit_login(user: User, email: str, password: str) -> None:
+    await user.open("/login")
+    user.find("Email").type(email)
+    user.find("Password").type(password)
+    user.find(kind=ui.button, content="Log in").click()
+
+
 async def test_a_wrong_password_is_refused(user: User, console: tuple[Core, Live]) -> None:
     core, _ = console
     await core.accounts.add(email="ada@example.com", name="Ada", password="password-1")
-    await user.open("/login")
-    user.find("Email").type("ada@example.com")
-    user.find("Password").type("not-the-password")
-    user.find(kind=ui.button, content="Log in").click()
+    await submit_login(user, "ada@example.com", "not-the-password")
     await user.should_see("Wrong email or password.", retries=50)
     await user.should_not_see("Active Conversations")
 
@@ -68,10 +72,7 @@ async def test_a_throttled_login_says_so_and_keeps_the_right_password_out(
     for _ in range(10):
         with pytest.raises(Unauthorized):
             await core.accounts.authenticate(email="ada@example.com", password="guess", address="192.0.2.1")
-    await user.open("/login")
-    user.find("Email").type("ada@example.com")
-    user.find("Password").type("password-1")
-    user.find(kind=ui.button, content="Log in").click()
+    await submit_login(user, "ada@example.com", "password-1")
     await user.should_see("Too many failed attempts. Try again in 15 minutes.", retries=50)
     await user.should_not_see("Active Conversations")
 
