@@ -60,9 +60,10 @@ class Retention:
                 after=days,
             )
 
-    async def would_delete(self, days: int) -> int:
-        """How many ended conversations are older than `days` (what a run would delete)."""
+    async def would_delete(self, days: int, *, by: AgentRef | None) -> int:
+        """How many ended conversations are older than `days` (what a run would delete). Admins only."""
         async with self._db.read() as session:
+            await acting_admin(session, by)
             return int(await session.scalar(select(func.count(Conversation.id)).where(*_expired(days))) or 0)
 
     async def run(self) -> int:

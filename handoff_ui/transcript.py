@@ -46,7 +46,7 @@ class Transcript:
             bubble.props(f"data-testid=message data-role=note data-note-id={note.id}")
             with bubble:
                 ui.label(f"Note · {note.author} · {note.created_at:%H:%M} · agents only").classes("hf-meta")
-                ui.label(note.text)  # text, never HTML
+                ui.label(note.text).classes("hf-text")  # text, never HTML
         return True
 
     def append(self, message: MessageView) -> bool:
@@ -61,7 +61,7 @@ class Transcript:
                 caption = self._caption(message)
                 if caption:
                     ui.label(caption).classes("hf-meta")
-                ui.label(message.text)  # text, never HTML
+                ui.label(message.text).classes("hf-text")  # text, never HTML
                 if self._below is not None:
                     self._below(message)
         return True

@@ -50,7 +50,7 @@ class SettingsPage:
         if days is None or days < 1:
             self._preview.set_text("Nothing is deleted.")
             return
-        count = await self._core.retention.would_delete(days)
+        count = await self._core.retention.would_delete(days, by=self._agent)
         noun = "conversation" if count == 1 else "conversations"
         verb = "is" if count == 1 else "are"
         self._preview.set_text(f"{count} ended {noun} {verb} older than {days} days and would be deleted.")
@@ -58,7 +58,7 @@ class SettingsPage:
     async def _save(self) -> None:
         days = self._chosen()
         if days is not None:
-            count = await self._core.retention.would_delete(days) if days >= 1 else 0
+            count = await self._core.retention.would_delete(days, by=self._agent) if days >= 1 else 0
             if count and not await confirm(
                 f"Delete {count} ended conversation{'s' if count != 1 else ''}?",
                 f"They are older than {days} days. This cannot be undone.",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from handoff.audit import AuditQuery
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from handoff.events import AccountChanged, Event, MessageAdded, ServiceChanged, ServiceModeChanged
@@ -67,6 +68,16 @@ ADMIN_CALLS: dict[str, Callable[[Core, AgentRef, AgentRef], Awaitable[Any]]] = {
     "try a question": lambda c, who, other: c.knowledge.try_question(slug="shop", question="Hi?", agent=who),
     "list unanswered questions": lambda c, who, other: c.knowledge.unanswered(slug="shop", agent=who),
     "preview a threshold": lambda c, who, other: c.tuning.recent(slug="shop", agent=who),
+    "add a canned reply": lambda c, who, other: c.canned_replies.save(
+        service_slug="shop", shortcut="hi", text="Hello!", agent=who
+    ),
+    "remove a canned reply": lambda c, who, other: c.canned_replies.remove(
+        service_slug="shop", reply_id=1, agent=who
+    ),
+    "set the retention": lambda c, who, other: c.retention.set_days(30, by=who),
+    "count what retention would delete": lambda c, who, other: c.retention.would_delete(30, by=who),
+    "read the audit log": lambda c, who, other: c.audit.entries(AuditQuery(), by=who),
+    "export the audit log": lambda c, who, other: c.audit.export_csv(AuditQuery(), by=who),
 }
 
 
