@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from playwright.sync_api import Page
 from handoff.conversations import Location
 from handoff.core import Core
 from handoff.settings import Settings
+from tests.conftest import scratch_postgres_database
 from tests.support import AGENT_PASSWORD, ROOT, Server, add_agent, free_port, server_env
 
 VIEWPORT = {"width": 1400, "height": 900}  # every console and floor page the benchmarks open
@@ -123,3 +124,22 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+async def on_each_backend(
+    backends: Iterable[str] | None, measure: Callable[[str, Path], Awaitable[dict[str, object]]]
+) -> dict[str, object]:
+    """`measure(database_url, scratch_folder)` on a new SQLite file and on a new PostgreSQL database (or on
+    the `backends` named), its figures printed and returned by backend."""
+    result: dict[str, object] = {}
+    for backend in backends or ("sqlite", "postgres"):
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            if backend == "sqlite":
+                figures = await measure(f"sqlite+aiosqlite:///{folder / 'bench.db'}", folder)
+            else:
+                async with scratch_postgres_database() as url:
+                    figures = await measure(url, folder)
+        print(f"{backend}: {figures}", flush=True)
+        result[backend] = figures
+    return result

@@ -16,7 +16,6 @@ import asyncio
 import json
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -24,12 +23,12 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from bench.common import on_each_backend
 from handoff.core import Core
 from handoff.history import HistoryQuery
 from handoff.reports import ReportQuery
 from handoff.settings import Settings
 from models import AttentionFlag, AuditEntry, Conversation, Message
-from tests.conftest import scratch_postgres_database
 
 # A vocabulary with a long tail, as support chat has: a few words in most messages, most words rare.
 COMMON = "my order the is where it please help can you refund when delivery account card payment".split()
@@ -198,16 +197,12 @@ async def measure(
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, object]:
-    result: dict[str, object] = {"benchmark": "history"}
-    with tempfile.TemporaryDirectory() as scratch:
-        for backend in args.backend or ("sqlite", "postgres"):
-            if backend == "sqlite":
-                url = f"sqlite+aiosqlite:///{Path(scratch) / 'history.db'}"
-                result[backend] = await measure(url, backend, args.conversations, args.messages, scratch)
-            else:
-                async with scratch_postgres_database() as url:
-                    result[backend] = await measure(url, backend, args.conversations, args.messages, scratch)
-    return result
+    async def on(url: str, folder: Path) -> dict[str, object]:
+        backend = "postgres" if url.startswith("postgresql") else "sqlite"
+        return await measure(url, backend, args.conversations, args.messages, str(folder))
+
+    heading: dict[str, object] = {"benchmark": "history"}
+    return heading | await on_each_backend(args.backend, on)
 
 
 def main() -> None:

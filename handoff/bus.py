@@ -36,6 +36,10 @@ class EventBus(Protocol):
         """Deliver `event` to its subscribers."""
         ...
 
+    def subscription_count(self) -> int:
+        """How many subscriptions are held in this process."""
+        ...
+
     async def drain(self) -> None:
         """Wait until every subscriber task started so far has finished."""
         ...
@@ -70,6 +74,10 @@ class InProcessBus:
 
     def subscriber_count(self, event_type: type[Event]) -> int:
         return len(self._subscriptions.get(event_type, []))
+
+    def subscription_count(self) -> int:
+        """Every subscription held, of every event type (a figure that must not grow as pages come and go)."""
+        return sum(len(subscriptions) for subscriptions in self._subscriptions.values())
 
     async def publish(self, event: Event) -> None:
         for event_type in type(event).__mro__:

@@ -19,6 +19,7 @@ from handoff.handoffs import Handoffs
 from handoff.history import History
 from handoff.knowledge_admin import KnowledgeAdmin
 from handoff.location import Locator
+from handoff.metrics import Metrics
 from handoff.notes import Notes
 from handoff.presence import Presence
 from handoff.ratelimit import RateLimiter
@@ -61,6 +62,7 @@ class Core:
     reports: Reports
     audit: AuditLog
     retention: Retention
+    metrics: Metrics
 
     @classmethod
     def create(
@@ -87,6 +89,12 @@ class Core:
                 api_key=settings.openai_api_key,
                 knowledge=knowledge,
             )
+        streams = MessageStreams(
+            bus,
+            per_conversation=settings.streams_per_conversation,
+            per_address=settings.streams_per_address,
+        )
+        presence = Presence(bus)
         return cls(
             settings=settings,
             db=db,
@@ -100,7 +108,7 @@ class Core:
             board=Board(db=db),
             accounts=Accounts(db=db, bus=bus),
             false_alarms=FalseAlarms(db=db),
-            streams=MessageStreams(bus),
+            streams=streams,
             responders=ResponderWorker(
                 conversations=conversations,
                 services=services,
@@ -114,11 +122,12 @@ class Core:
             chat_limiter=RateLimiter(per_minute=settings.chat_messages_per_minute),
             notes=Notes(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             canned_replies=CannedReplies(db=db, bus=bus, max_text_chars=settings.max_text_chars),
-            presence=Presence(bus),
+            presence=presence,
             history=History(db=db),
             reports=Reports(db=db),
             audit=AuditLog(db=db),
             retention=Retention(db=db),
+            metrics=Metrics(bus=bus, streams=streams, presence=presence),
         )
 
     async def start(self) -> None:

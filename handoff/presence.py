@@ -107,6 +107,9 @@ class Presence:
         """The agents with at least one console page open, each once, by name."""
         return _distinct(tab.agent for tab in self._tabs.values() if tab.connected)
 
+    def tab_count(self) -> int:
+        return len(self._tabs)
+
     def is_online(self, account_id: int) -> bool:
         return any(tab.connected and tab.agent.id == account_id for tab in self._tabs.values())
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from handoff.api.limits import BodyLimitMiddleware
@@ -14,6 +16,8 @@ from handoff.api.security_headers import SecurityHeadersMiddleware
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, HandoffError, Invalid, NotFound, Unauthorized
 from handoff.login_throttle import TooManyAttempts
+from handoff.metrics import CONTENT_TYPE
+from handoff.streams import TooManyStreams
 
 STATUS: dict[type[HandoffError], int] = {
     NotFound: 404,
@@ -22,6 +26,7 @@ STATUS: dict[type[HandoffError], int] = {
     Invalid: 422,
     Conflict: 409,
     TooManyAttempts: 429,
+    TooManyStreams: 429,
 }
 
 
@@ -43,7 +48,11 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
 
     app = FastAPI(title="Handoff API", version="1", lifespan=lifespan)
     app.state.core = core
-    app.add_middleware(BodyLimitMiddleware, max_bytes=core.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=core.settings.max_body_bytes,
+        timeout_seconds=core.settings.body_timeout_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(HandoffError, _handoff_error)  # type: ignore[arg-type]
     app.include_router(router)
@@ -51,6 +60,16 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    token = core.settings.metrics_token
+    if token:
+
+        @app.get("/metrics", tags=["health"], include_in_schema=False)
+        async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+            """Prometheus text format, with `Authorization: Bearer <HANDOFF_METRICS_TOKEN>` only."""
+            if not hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
+                return JSONResponse({"detail": "a valid metrics token is needed"}, status_code=401)
+            return Response(core.metrics.render(), media_type=CONTENT_TYPE)
 
     return app
 

@@ -21,7 +21,7 @@ from handoff.conversations import Location
 from handoff.core import Core
 from handoff.errors import NotFound, Unauthorized
 from handoff.events import AgentTyping
-from handoff.streams import FeedOverflow
+from handoff.streams import Feed, FeedOverflow, TooManyStreams
 from handoff.views import MessageView
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -130,45 +130,62 @@ async def list_messages(
 async def message_events(
     conversation_id: CustomerConversation,
     core: CoreDep,
+    request: Request,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
+    x_forwarded_for: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: one `data: <message json>` per new message (`id:` is the message id), and an
     `event: typing` with `data: {"agent": name}` while the agent who took over types a reply (a named event:
     EventSource's `onmessage` never sees it).
 
-    With `after` or a `Last-Event-ID` header, the messages after that id are sent first.
+    With `after` or a `Last-Event-ID` header, the messages after that id are sent first. A conversation
+    keeps its newest few streams open (a new one ends the oldest); an address that holds its limit of
+    streams gets 429.
     """
     if last_event_id and last_event_id.isdigit():
         after = int(last_event_id)
+    peer = request.client.host if request.client else None
+    address = core.locator.client_address(peer, x_forwarded_for)
+    core.streams.check(address)
     return StreamingResponse(
-        _event_stream(core, conversation_id, after),
+        _event_stream(core, conversation_id, after, address),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _event_stream(core: Core, conversation_id: str, after: int | None) -> AsyncIterator[str]:
-    async with core.streams.feed(conversation_id) as feed:
-        last_id = after
-        if after is not None:
-            for missed in await core.conversations.messages(conversation_id, after=after):
-                yield _sse(missed)
-                last_id = missed.id
-        yield ": connected\n\n"
-        while True:
-            try:
-                message = await feed.next(KEEP_ALIVE_SECONDS)
-            except FeedOverflow:
-                return
-            if message is None:
-                yield ": keep-alive\n\n"
-            elif isinstance(message, AgentTyping):
-                typing = json.dumps({"agent": message.agent_name}, ensure_ascii=False)
-                yield f"event: typing\ndata: {typing}\n\n"
-            elif last_id is None or message.id > last_id:
-                yield _sse(message)
-                last_id = message.id
+async def _event_stream(
+    core: Core, conversation_id: str, after: int | None, address: str | None
+) -> AsyncIterator[str]:
+    try:
+        async with core.streams.feed(conversation_id, address) as feed:
+            async for chunk in _events(core, feed, conversation_id, after):
+                yield chunk
+    except TooManyStreams:  # another request took the last place since the check: end at once
+        return
+
+
+async def _events(core: Core, feed: Feed, conversation_id: str, after: int | None) -> AsyncIterator[str]:
+    last_id = after
+    if after is not None:
+        for missed in await core.conversations.messages(conversation_id, after=after):
+            yield _sse(missed)
+            last_id = missed.id
+    yield ": connected\n\n"
+    while True:
+        try:
+            message = await feed.next(KEEP_ALIVE_SECONDS)
+        except FeedOverflow:
+            return
+        if message is None:
+            yield ": keep-alive\n\n"
+        elif isinstance(message, AgentTyping):
+            typing = json.dumps({"agent": message.agent_name}, ensure_ascii=False)
+            yield f"event: typing\ndata: {typing}\n\n"
+        elif last_id is None or message.id > last_id:
+            yield _sse(message)
+            last_id = message.id
 
 
 def _sse(message: MessageView) -> str:

@@ -25,6 +25,7 @@ ERRORS = {
     404: "no such service, conversation or message",
     409: "the conversation's state doesn't allow this now",
     413: "the body is larger than the limit",
+    408: "the body did not arrive within the time limit",
     429: "too many requests: try again later",
 }
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
+from handoff.api.app import create_app
 from handoff.core import Core
+from handoff.events import MessageAdded
 from handoff.views import AgentRef
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -166,6 +171,30 @@ async def test_a_body_over_64_kb_is_refused_with_413(api: httpx.AsyncClient) -> 
     assert len(listing) == 1
 
 
+async def test_a_body_that_stops_arriving_is_refused_with_408_and_loses_nothing(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client trickling a body to hold a connection open is answered once the time limit is up."""
+    monkeypatch.setattr(core.settings, "body_timeout_seconds", 0.2)
+    transport = httpx.ASGITransport(app=create_app(core, manage_core=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://handoff.test") as api:
+        cid, auth = await open_conversation(api)
+        never = asyncio.Event()
+
+        async def stalls() -> AsyncIterator[bytes]:
+            yield b'{"text": "half a mess'
+            await never.wait()  # the rest never comes
+            yield b'age"}'
+
+        stalled = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, content=stalls())
+        assert stalled.status_code == 408
+        assert "within 0.2 seconds" in stalled.json()["detail"]
+        sent = await api.post(f"/api/v1/conversations/{cid}/messages", headers=auth, json={"text": "whole"})
+        assert sent.status_code == 201
+        listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
+        assert [m["text"] for m in listing][-1] == "whole" and len(listing) == 2
+
+
 async def test_unknown_service_is_404(api: httpx.AsyncClient) -> None:
     response = await api.post("/api/v1/conversations", json={"service": "nope", "text": "hi"})
     assert response.status_code == 404
@@ -263,3 +292,33 @@ async def test_what_the_fuzzing_found_is_refused_plainly(api: httpx.AsyncClient)
     paths = (await api.get("/openapi.json")).json()["paths"]
     post = paths["/api/v1/conversations/{conversation_id}/messages"]["post"]["responses"]
     assert {"200", "201", "401", "404", "409", "413", "422"} <= set(post)
+
+
+async def test_metrics_need_their_token_and_count_what_the_process_holds(
+    core: Core, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, alice: AgentRef
+) -> None:
+    assert (await api.get("/metrics")).status_code == 404  # no HANDOFF_METRICS_TOKEN: no endpoint
+    monkeypatch.setattr(core.settings, "metrics_token", "s3cret")
+    transport = httpx.ASGITransport(app=create_app(core, manage_core=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://handoff.test") as client:
+        for wrong in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "s3cret"}):
+            refused = await client.get("/metrics", headers=wrong)
+            assert refused.status_code == 401 and refused.json() == {
+                "detail": "a valid metrics token is needed"
+            }
+        core.presence.open_tab("tab-1", alice)
+        subscription = core.bus.subscribe(MessageAdded, lambda _event: None)
+        scraped = await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+        subscription.unsubscribe()
+        core.presence.close_tab("tab-1")
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+    figures = {
+        line.split()[0]: float(line.split()[1])
+        for line in scraped.text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert figures["handoff_console_tabs"] == 1
+    assert figures["handoff_bus_subscriptions"] == core.bus.subscription_count() + 1
+    assert figures["handoff_event_streams"] == 0
+    assert figures["handoff_event_loop_tasks"] >= 1
+    assert figures["handoff_process_resident_memory_bytes"] > 10_000_000

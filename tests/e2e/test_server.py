@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,14 +25,16 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}"
 
 
+def shop_server(database_url: str, tmp_path: Path, **env: str) -> Server:
+    """A server (not started) with the service "shop"."""
+    assert run_cli(database_url, "service", "add", "--slug", "shop", "--name", "Shop").returncode == 0
+    return Server(database_url, tmp_path / "server.log", **env)
+
+
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    assert run_cli(database_url, "service", "add", "--slug", "shop", "--name", "Shop").returncode == 0
-    server = Server(
-        database_url,
-        tmp_path / "server.log",
-        HANDOFF_ADMIN_EMAIL="boss@example.com",
-        HANDOFF_ADMIN_PASSWORD="boss-password",
+    server = shop_server(
+        database_url, tmp_path, HANDOFF_ADMIN_EMAIL="boss@example.com", HANDOFF_ADMIN_PASSWORD="boss-password"
     )
     yield server.start()
     server.stop()
@@ -130,6 +134,48 @@ def test_the_event_stream_catches_up_from_last_event_id(server: Server) -> None:
     ) as response:
         data = next(line for line in response.iter_lines() if line.startswith("data: "))
     assert json.loads(data[6:])["text"] == "missed"
+
+
+def connected(response: httpx.Response) -> Iterator[str]:
+    """The stream's lines, once its ": connected" has come."""
+    assert response.status_code == 200, response.read()
+    lines = response.iter_lines()
+    assert next(line for line in lines if line) == ": connected"
+    return lines
+
+
+def test_event_streams_are_limited_per_conversation_and_per_address(
+    database_url: str, tmp_path: Path
+) -> None:
+    server = shop_server(
+        database_url, tmp_path, HANDOFF_STREAMS_PER_CONVERSATION="2", HANDOFF_STREAMS_PER_ADDRESS="3"
+    ).start()
+    try:
+        (a, auth_a), (b, auth_b), (c, auth_c) = (start_conversation(server) for _ in range(3))
+
+        def stream(cid: str, auth: dict[str, str]) -> contextlib.AbstractContextManager[httpx.Response]:
+            url = f"{server.url}/api/v1/conversations/{cid}/events"
+            return httpx.stream("GET", url, headers=auth, timeout=20)
+
+        with stream(a, auth_a) as first, stream(a, auth_a) as second:
+            held = [connected(first), connected(second)]  # kept: a dropped line iterator closes its stream
+            with stream(a, auth_a) as third:
+                held.append(connected(third))
+                assert [line for line in held[0] if line] == []  # the conversation's oldest stream was ended
+                with stream(b, auth_b) as fourth:
+                    held.append(connected(fourth))  # the address holds 3: second, third, fourth
+                    with stream(c, auth_c) as refused:
+                        assert refused.status_code == 429
+                        assert "too many open event streams" in refused.read().decode()
+        # The server gives the places back once it sees the clients go (it listens for the disconnect).
+        deadline = time.monotonic() + 10
+        while True:
+            with stream(c, auth_c) as response:
+                if response.status_code == 200 or time.monotonic() > deadline:
+                    connected(response)
+                    break
+    finally:
+        server.stop()
 
 
 def test_an_acknowledged_message_survives_kill_9(server: Server) -> None:

@@ -1,0 +1,42 @@
+"""Prometheus figures of one core (`GET /metrics`, CONTRACT.md's token rule), in its own registry: never the
+library's global one, so two cores in one process (the tests) never share a figure.
+
+So far the figures a soak watches for leaks: the process (memory, CPU, open files), the bus's
+subscriptions, open console tabs, open event streams and the event loop's tasks. Each is read when scraped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import CollectorRegistry, Gauge, ProcessCollector, generate_latest
+
+from handoff.bus import EventBus
+from handoff.presence import Presence
+from handoff.streams import MessageStreams
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _tasks() -> int:
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:  # scraped outside the event loop
+        return 0
+
+
+class Metrics:
+    def __init__(self, *, bus: EventBus, streams: MessageStreams, presence: Presence) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(namespace="handoff", registry=self.registry)
+        gauges = {
+            "handoff_bus_subscriptions": ("event subscriptions in this process", bus.subscription_count),
+            "handoff_console_tabs": ("console tabs open on this process", presence.tab_count),
+            "handoff_event_streams": ("customers' event streams open", streams.open_feed_count),
+            "handoff_event_loop_tasks": ("tasks of this process's event loop", _tasks),
+        }
+        for name, (words, read) in gauges.items():
+            Gauge(name, words, registry=self.registry).set_function(read)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
