@@ -78,6 +78,7 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         from handoff.demo import DemoCustomers
 
         customers = DemoCustomers(core)
+        core.metrics.gauge("handoff_demo_tasks", "the simulated customers' tasks", customers.tasks)
         nicegui_app.on_startup(customers.start)
         nicegui_app.on_shutdown(customers.stop)
     # No Tailwind: its in-browser compiler ran on every page load (/handoff ready 488 -> 448 ms without it);

@@ -375,3 +375,5 @@ def _check_name(name: str) -> None:
         raise Invalid("a display name is needed", field="name")
     if len(name.strip()) > 200:
         raise Invalid("a display name is at most 200 characters", field="name")
+    if (bad := records.unstorable(name)) is not None:
+        raise Invalid(f"a display name must not contain {bad}", field="name")

@@ -85,6 +85,10 @@ class DemoCustomers:
         self._task: asyncio.Task[None] | None = None
         self._customers: set[asyncio.Task[None]] = set()
 
+    def tasks(self) -> int:
+        """The demo's own tasks: its arrivals and one per simulated customer."""
+        return len(self._customers) + (self._task is not None and not self._task.done())
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._arrivals())
 

@@ -2,12 +2,14 @@
 library's global one, so two cores in one process (the tests) never share a figure.
 
 So far the figures a soak watches for leaks: the process (memory, CPU, open files), the bus's
-subscriptions, open console tabs, open event streams and the event loop's tasks. Each is read when scraped.
+subscriptions, open console tabs, open event streams and the event loop's tasks, and the console's own (its
+NiceGUI clients and the pages' listeners to its live events, handoff_ui.install). Each is read when scraped.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Gauge, ProcessCollector, generate_latest
 
@@ -28,6 +30,7 @@ def _tasks() -> int:
 class Metrics:
     def __init__(self, *, bus: EventBus, streams: MessageStreams, presence: Presence) -> None:
         self.registry = CollectorRegistry()
+        self._gauges: dict[str, Gauge] = {}
         ProcessCollector(namespace="handoff", registry=self.registry)
         gauges = {
             "handoff_bus_subscriptions": ("event subscriptions in this process", bus.subscription_count),
@@ -36,7 +39,15 @@ class Metrics:
             "handoff_event_loop_tasks": ("tasks of this process's event loop", _tasks),
         }
         for name, (words, read) in gauges.items():
-            Gauge(name, words, registry=self.registry).set_function(read)
+            self.gauge(name, words, read)
+
+    def gauge(self, name: str, words: str, read: Callable[[], float]) -> None:
+        """A figure read when scraped, from a layer above the core (the console's own, say); a second one of
+        the same name replaces the first (a console installed again on the same core)."""
+        if name in self._gauges:
+            self.registry.unregister(self._gauges.pop(name))
+        self._gauges[name] = Gauge(name, words, registry=self.registry)
+        self._gauges[name].set_function(read)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -39,12 +39,26 @@ AnySession = Session | AsyncSession  # for the functions that only add rows
 DETECTOR_HISTORY = 3  # earlier messages of the same role the detectors look back on
 
 
+def unstorable(text: str) -> str | None:
+    """What in `text` a database cannot keep (PostgreSQL refuses NUL; neither encodes a lone surrogate
+    half as UTF-8), in words; None when there is nothing of the kind."""
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "an unpaired surrogate"
+    return None
+
+
 def check_text(text: str, max_chars: int) -> None:
-    """Every message text: not empty, not longer than the limit. Stored exactly as given otherwise."""
+    """Every message text: not empty, not longer than the limit, storable; stored exactly as given."""
     if not text.strip():
         raise Invalid("text must not be empty")
     if len(text) > max_chars:
         raise Invalid(f"text must be at most {max_chars} characters")
+    if (bad := unstorable(text)) is not None:
+        raise Invalid(f"text must not contain {bad}")
 
 
 async def active_account(session: AsyncSession, agent: AgentRef) -> Account:

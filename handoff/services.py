@@ -360,6 +360,8 @@ class Services:
             raise Invalid("a service needs a name", field="name")
         if len(name) > 200:
             raise Invalid("a name is at most 200 characters", field="name")
+        if (bad := records.unstorable(name)) is not None:
+            raise Invalid(f"a name must not contain {bad}", field="name")
         _check_mode(settings.mode)
         if settings.answered_by not in ANSWERED_BY:
             raise Invalid(f"the AI is one of {', '.join(ANSWERED_BY)}", field="answered_by")

@@ -32,6 +32,8 @@ def install(core: Core, *, start_core: bool = False, freeze_startup_heap: bool =
 
     remember_handler_signatures()
     live = Live(core)
+    core.metrics.gauge("handoff_console_clients", "NiceGUI clients (console and chat pages)", _client_count)
+    core.metrics.gauge("handoff_console_listeners", "pages' live-event callbacks", live.listener_count)
 
     async def start() -> None:
         if start_core:
@@ -62,3 +64,9 @@ def install(core: Core, *, start_core: bool = False, freeze_startup_heap: bool =
         return RedirectResponse("/handoff", status_code=303)
 
     return live
+
+
+def _client_count() -> int:
+    from nicegui import Client
+
+    return len(Client.instances)

@@ -117,6 +117,10 @@ class Live:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconciler
 
+    def listener_count(self) -> int:
+        """The pages' callbacks on the live events: each page's go when its client is deleted."""
+        return sum(len(value.callbacks) for value in vars(self).values() if isinstance(value, Event))
+
     def remind_after(self, service_slug: str) -> int:
         """Seconds from a conversation's first flag to its first reminder, as its service says."""
         return self._remind_after.get(service_slug, DEFAULT_REMIND_AFTER)

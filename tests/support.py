@@ -70,9 +70,11 @@ def add_agent(database_url: str, email: str, name: str, *, admin: bool = False) 
 class Server:
     """`main.py serve` on a free port, with its output kept in a log file."""
 
-    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
+    def __init__(self, database_url: str, log_path: Path, *args: str, **env: str) -> None:
+        """`args`: more `serve` arguments (`--demo`, say); `env`: HANDOFF_ settings."""
         self.database_url = database_url
         self.log_path = log_path
+        self.args = args
         self.env = {"NICEGUI_STORAGE_PATH": str(log_path.parent / "nicegui-storage"), **env}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -81,7 +83,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> Server:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "main.py", "serve", "--port", str(self.port)],
+            [sys.executable, "main.py", "serve", "--port", str(self.port), *self.args],
             cwd=ROOT,
             env=server_env(self.database_url, **self.env),
             stdout=log,

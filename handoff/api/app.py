@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from handoff.api.limits import BodyLimitMiddleware
@@ -55,6 +56,7 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(HandoffError, _handoff_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.include_router(router)
 
     @app.get("/healthz", tags=["health"])
@@ -72,6 +74,13 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
             return Response(core.metrics.render(), media_type=CONTENT_TYPE)
 
     return app
+
+
+async def _invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 without the `input` it echoes: an input of NaN, Infinity or a lone surrogate half cannot
+    be written as JSON (it was a 500), and what was sent need not come back."""
+    issues = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return JSONResponse({"detail": issues}, status_code=422)
 
 
 async def _handoff_error(_request: Request, error: HandoffError) -> JSONResponse:

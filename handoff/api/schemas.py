@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
+from handoff.records import unstorable
+
+
+def _storable(value: str) -> str:
+    if (bad := unstorable(value)) is not None:
+        raise ValueError(f"must not contain {bad}")
+    return value
+
+
+# Every string of a body: a string (no number taken for one), and one a database can keep.
+Str = Annotated[StrictStr, AfterValidator(_storable)]
 # A message's text holds something besides spaces (the core refuses an empty one; the schema says so too).
-Text = Annotated[StrictStr, Field(min_length=1, pattern=r"\S")]
+Text = Annotated[Str, Field(min_length=1, pattern=r"\S")]
 ShortText = Field(default=None, max_length=200)
 MAX_ID = 2**63 - 1  # the largest id either database keeps
 
@@ -57,18 +68,18 @@ class _Body(BaseModel):
 
 
 class CustomerIn(_Body):
-    name: StrictStr | None = ShortText
-    external_id: StrictStr | None = ShortText
+    name: Str | None = ShortText
+    external_id: Str | None = ShortText
 
 
 class LocationIn(_Body):
-    city: StrictStr | None = ShortText
-    region: StrictStr | None = ShortText
-    country: StrictStr | None = ShortText
+    city: Str | None = ShortText
+    region: Str | None = ShortText
+    country: Str | None = ShortText
 
 
 class StartConversationIn(_Body):
-    service: StrictStr = Field(max_length=64)
+    service: Str = Field(max_length=64)
     text: Text | None = None
     customer: CustomerIn | None = None
     location: LocationIn | None = None
@@ -76,7 +87,7 @@ class StartConversationIn(_Body):
 
 class CustomerMessageIn(_Body):
     text: Text
-    client_message_id: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+    client_message_id: Str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class RatingIn(_Body):
@@ -86,4 +97,4 @@ class RatingIn(_Body):
 class AIMessageIn(_Body):
     text: Text
     answered: StrictBool = True
-    agent: StrictStr | None = ShortText
+    agent: Str | None = ShortText

@@ -136,6 +136,38 @@ async def test_bad_message_bodies(api: httpx.AsyncClient, body: object, status: 
     assert "detail" in response.json()
 
 
+RAW_BODIES = {
+    "empty": (b"", "application/json"),
+    "not JSON": (b"text=hello", "application/x-www-form-urlencoded"),
+    "plain text": (b"hello", "text/plain"),
+    "invalid UTF-8": (b'{"text": "caf\xe9 \xff"}', "application/json"),
+    "a lone surrogate": (b'{"text": "half \\ud800 a pair"}', "application/json"),
+    "NaN": (b'{"text": NaN}', "application/json"),
+    "Infinity": (b'{"text": "hi", "client_message_id": Infinity}', "application/json"),
+    "a huge number": (b'{"text": 1' + b"0" * 5000 + b"}", "application/json"),
+    "deeply nested": (b'{"text": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json"),
+    "a null byte": (b'{"text": "nul \\u0000 byte"}', "application/json"),
+    "duplicate keys": (b'{"text": 1, "text": {"a": [1]}}', "application/json"),
+}
+
+
+@pytest.mark.parametrize("kind", list(RAW_BODIES))
+async def test_hostile_bodies_get_a_4xx_with_a_detail_and_change_nothing(
+    api: httpx.AsyncClient, kind: str
+) -> None:
+    cid, auth = await open_conversation(api)
+    content, content_type = RAW_BODIES[kind]
+    response = await api.post(
+        f"/api/v1/conversations/{cid}/messages",
+        content=content,
+        headers={**auth, "Content-Type": content_type},
+    )
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:200])
+    assert "detail" in response.json()
+    listing = (await api.get(f"/api/v1/conversations/{cid}/messages", headers=auth)).json()["messages"]
+    assert len(listing) == 1  # the opening message only
+
+
 async def test_exactly_4000_characters_are_accepted(api: httpx.AsyncClient) -> None:
     cid, auth = await open_conversation(api)
     response = await api.post(

@@ -369,3 +369,22 @@ async def test_a_flag_no_detector_raised_offers_no_not_needed(user: User, consol
     user.find(marker=f"card-{cid}").click()
     await user.should_see("Dismiss flags")
     await user.should_not_see("Not needed")
+
+
+def scraped(core: Core) -> dict[str, float]:
+    return {
+        line.split()[0]: float(line.split()[1])
+        for line in core.metrics.render().decode().splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+async def test_the_metrics_count_the_console_pages_and_their_listeners(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, live = console
+    await core.services.add(slug="shop", name="Web Shop")
+    await log_in(user, core)  # the page it lands on is the Human Handoff page
+    figures = scraped(core)
+    assert figures["handoff_console_clients"] >= 1
+    assert figures["handoff_console_listeners"] == live.listener_count() > 0

@@ -67,8 +67,9 @@ async def test_text_is_stored_exactly_as_sent(core: Core, shop: str) -> None:
     assert await roles_and_texts(core, cid) == [("user", text)]
 
 
-@pytest.mark.parametrize("text", ["", "   \n", "x" * 4001])
-async def test_empty_or_overlong_text_is_refused(core: Core, shop: str, text: str) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+@pytest.mark.parametrize("text", ["", "   \n", "x" * 4001, "nul \x00 byte", "half \ud800 a pair"])
+async def test_empty_overlong_or_unstorable_text_is_refused(core: Core, shop: str, text: str) -> None:
     cid = await start(core)
     with pytest.raises(Invalid):
         await core.conversations.add_customer_message(conversation_id=cid, text=text)

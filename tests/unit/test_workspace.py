@@ -75,7 +75,7 @@ async def stream_until(core: Core, cid: str, last: str, *, act: Callable[[], Awa
     connected = asyncio.Event()
 
     async def read() -> None:
-        async for chunk in _event_stream(core, cid, None):
+        async for chunk in _event_stream(core, cid, None, None):
             lines.extend(chunk.splitlines())
             connected.set()  # ": connected" comes first, once the feed is open: what follows is streamed
             if last in chunk:
