@@ -101,6 +101,32 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
+def _copy_database(settings: Settings, args: argparse.Namespace) -> int:
+    """`backup --to FILE` and `restore --from FILE`, with SQLite's online backup API (models.copy_sqlite)."""
+    import sqlite3
+
+    from models.database import copy_sqlite, sqlite_file
+
+    database = sqlite_file(settings.database_url)
+    if database is None:
+        print("error: backup and restore are for SQLite; with PostgreSQL use pg_dump", file=sys.stderr)
+        return 2
+    source, target = (database, Path(args.to)) if args.command == "backup" else (Path(args.source), database)
+    if not source.exists():
+        print(f"error: no database at {source}", file=sys.stderr)
+        return 2
+    if args.command == "backup" and target.exists():
+        print(f"error: {target} exists; a backup never overwrites a file", file=sys.stderr)
+        return 2
+    try:
+        pages = copy_sqlite(source, target)
+    except sqlite3.DatabaseError as error:
+        print(f"error: {source} is not a SQLite database Handoff can read: {error}", file=sys.stderr)
+        return 2
+    print(f"copied {source} to {target} ({pages} pages)")
+    return 0
+
+
 async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
     core = Core.create(settings)
     try:
@@ -190,6 +216,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int)
     run.add_argument("--demo", action="store_true", help="simulated customers that raise every kind of flag")
 
+    backup = commands.add_parser("backup", help="a consistent copy of the SQLite database, while it serves")
+    backup.add_argument("--to", required=True, help="the copy's file (must not exist)")
+    restore = commands.add_parser("restore", help="a backup in the SQLite database's place (server stopped)")
+    restore.add_argument("--from", dest="source", required=True, help="a file made by backup")
+
     agent = commands.add_parser("agent", help="console accounts")
     agent_commands = agent.add_subparsers(dest="what", required=True)
     add_agent = agent_commands.add_parser("add", help="create a console account; prints its id")
@@ -248,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
         serve(settings.model_copy(update=overrides), demo=args.demo)
         return 0
+    if args.command in ("backup", "restore"):
+        return _copy_database(settings, args)
     try:
         print(asyncio.run(_with_core(settings, args)))
     except HandoffError as error:

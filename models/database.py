@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -28,6 +29,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -51,10 +54,11 @@ class Database:
         # FULL on a SQLite file: commits are made visible with NORMAL and made durable by the flusher.
         self._flusher: Flusher | None = None
         self._settling = 0  # writes committed and waiting for their flush before they return
+        self._heads: frozenset[str] | None = None  # the newest revisions of the migration scripts
         self._wal: WalFile | None = None
-        database = make_url(url).database
-        if self.is_sqlite and sqlite_synchronous.upper() == "FULL" and database and database != ":memory:":
-            self._wal = WalFile(Path(database).absolute())
+        database = sqlite_file(url)
+        if database is not None and sqlite_synchronous.upper() == "FULL":
+            self._wal = WalFile(database.absolute())
             self._flusher = Flusher(self._wal.sync)
             self._synchronous = "NORMAL"
         self.write_engine = self._engine(immediate=True)
@@ -192,6 +196,19 @@ class Database:
             await connection.run_sync(_upgrade)
         await self.flushed()
 
+    async def schema_is_current(self) -> bool:
+        """Whether the database's schema is at the newest revision this code knows."""
+        if self._heads is None:  # the migration scripts, read from disk once, off the event loop
+            self._heads = await asyncio.to_thread(_heads)
+        async with self.read_engine.connect() as connection:
+            current = await connection.run_sync(_current_heads)
+        return current == self._heads
+
+    async def ping(self) -> None:
+        """A round trip to the database; raises when it cannot be reached."""
+        async with self.read_engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
     async def dispose(self) -> None:
         if self._flusher is not None and self._wal is not None:
             await self._flusher.close()
@@ -230,3 +247,33 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
+
+
+def _heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _current_heads(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The SQLite database's file named by `url`; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def copy_sqlite(source: Path, target: Path) -> int:
+    """A consistent copy of the SQLite database `source` at `target` with SQLite's online backup API (safe
+    while a server writes to it: the copy is one moment's state, WAL included); the pages copied. Blocking:
+    call it from a thread."""
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reading:
+        reading.execute("PRAGMA quick_check")  # refuses what is not a SQLite database
+        with contextlib.closing(sqlite3.connect(target)) as writing:
+            reading.backup(writing)  # in one step: a copy taken in steps starts over at every write
+            writing.execute("PRAGMA journal_mode=WAL")
+            (pages,) = writing.execute("PRAGMA page_count").fetchone()
+    return int(pages)

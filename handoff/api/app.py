@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from handoff.api.limits import BodyLimitMiddleware
 from handoff.api.routes import router
@@ -62,6 +63,22 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """Ready to serve: the database answers and its schema is current (503 with what is not)."""
+        checks: dict[str, str] = {}
+        try:
+            await core.db.ping()
+            checks["database"] = "ok"
+            current = await core.db.schema_is_current()
+            checks["migrations"] = "current" if current else "behind: start main.py serve to migrate"
+        except (OSError, SQLAlchemyError) as error:
+            checks["database"] = f"unreachable: {type(error).__name__}"
+        ready = checks == {"database": "ok", "migrations": "current"}
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready"} | checks, status_code=200 if ready else 503
+        )
 
     token = core.settings.metrics_token
     if token:

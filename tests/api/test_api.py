@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from handoff.api.app import create_app
 from handoff.core import Core
 from handoff.events import MessageAdded
+from handoff.settings import Settings
 from handoff.views import AgentRef
+from tests.support import free_port
 
 pytestmark = pytest.mark.usefixtures("shop")
 
@@ -354,3 +357,27 @@ async def test_metrics_need_their_token_and_count_what_the_process_holds(
     assert figures["handoff_event_streams"] == 0
     assert figures["handoff_event_loop_tasks"] >= 1
     assert figures["handoff_process_resident_memory_bytes"] > 10_000_000
+
+
+async def test_ready_means_the_database_answers_with_a_current_schema(
+    core: Core, api: httpx.AsyncClient
+) -> None:
+    ready = await api.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "migrations": "current"}
+    async with core.db.write() as session:  # as if this code were newer than the database
+        await session.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    behind = await api.get("/readyz")
+    assert behind.status_code == 503
+    assert behind.json()["migrations"].startswith("behind")
+    assert (await api.get("/healthz")).status_code == 200  # alive all the same
+
+
+async def test_not_ready_while_the_database_cannot_be_reached() -> None:
+    nowhere = Core.create(Settings(database_url=f"postgresql+asyncpg://handoff@127.0.0.1:{free_port()}/none"))
+    transport = httpx.ASGITransport(app=create_app(nowhere, manage_core=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://handoff.test") as client:
+        gone = await client.get("/readyz")
+    await nowhere.db.dispose()
+    assert gone.status_code == 503
+    assert gone.json()["status"] == "not ready" and gone.json()["database"].startswith("unreachable")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -190,6 +191,63 @@ def test_an_acknowledged_message_survives_kill_9(server: Server) -> None:
     server.start()
     stored = httpx.get(f"{server.url}/api/v1/conversations/{cid}/messages", headers=auth).json()["messages"]
     assert set(acknowledged) <= {m["id"] for m in stored}
+
+
+def test_a_backup_taken_under_load_holds_every_acknowledged_message_and_restores(
+    server: Server, database_url: str, tmp_path: Path
+) -> None:
+    cid, auth = start_conversation(server)
+    acknowledged: list[int] = []
+    backing_up = threading.Event()
+    before_backup: list[int] = []
+
+    def post() -> None:
+        with httpx.Client(base_url=server.url, headers=auth) as client:
+            for i in range(300):
+                response = client.post(f"/api/v1/conversations/{cid}/messages", json={"text": f"message {i}"})
+                assert response.status_code == 201
+                acknowledged.append(response.json()["id"])
+                if i == 100:
+                    backing_up.set()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    assert backing_up.wait(60)
+    before_backup.extend(acknowledged)  # acknowledged before the backup began: it must hold them all
+    copy = tmp_path / "backup.db"
+    made = run_cli(database_url, "backup", "--to", str(copy))
+    poster.join(60)
+    assert made.returncode == 0, made.stderr
+    with contextlib.closing(sqlite3.connect(copy)) as backup:
+        assert backup.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = {
+            row[0] for row in backup.execute("SELECT id FROM messages WHERE conversation_id = ?", (cid,))
+        }
+    assert set(before_backup) <= stored and len(before_backup) > 100
+    again = run_cli(database_url, "backup", "--to", str(copy))
+    assert again.returncode == 2 and "never overwrites" in again.stderr
+
+    restored_url = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
+    restored = run_cli(restored_url, "restore", "--from", str(copy))
+    assert restored.returncode == 0, restored.stderr
+    other = Server(restored_url, tmp_path / "restored.log").start()
+    try:
+        listing = httpx.get(f"{other.url}/api/v1/conversations/{cid}/messages", headers=auth).json()[
+            "messages"
+        ]
+    finally:
+        other.stop()
+    assert {m["id"] for m in listing} == stored  # the same conversation, the same token, from the backup
+
+
+def test_backup_refuses_what_it_cannot_copy(tmp_path: Path) -> None:
+    postgres = run_cli("postgresql+asyncpg://x@127.0.0.1/none", "backup", "--to", str(tmp_path / "b.db"))
+    assert postgres.returncode == 2 and "pg_dump" in postgres.stderr
+    (tmp_path / "junk.db").write_text("not a database")
+    junk = run_cli(
+        f"sqlite+aiosqlite:///{tmp_path / 'target.db'}", "restore", "--from", str(tmp_path / "junk.db")
+    )
+    assert junk.returncode == 2 and "not a SQLite database" in junk.stderr
 
 
 def test_the_session_secret_survives_a_restart(server: Server, database_url: str) -> None:
