@@ -15,10 +15,11 @@ def _storable(value: str) -> str:
     return value
 
 
-# Every string of a body: a string (no number taken for one), and one a database can keep.
-Str = Annotated[StrictStr, AfterValidator(_storable)]
+# Every string of a body: a string (no number taken for one), and one a database can keep (the schema can
+# say "no NUL"; it cannot say "no lone surrogate half", which JSON's own rules exclude).
+Str = Annotated[StrictStr, Field(pattern=r"^[^\x00]*$"), AfterValidator(_storable)]
 # A message's text holds something besides spaces (the core refuses an empty one; the schema says so too).
-Text = Annotated[Str, Field(min_length=1, pattern=r"\S")]
+Text = Annotated[Str, Field(min_length=1, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")]
 ShortText = Field(default=None, max_length=200)
 MAX_ID = 2**63 - 1  # the largest id either database keeps
 
