@@ -143,3 +143,9 @@ async def on_each_backend(
         print(f"{backend}: {figures}", flush=True)
         result[backend] = figures
     return result
+
+
+def errors_in(log: str) -> int:
+    """Lines of a server's log that tell of an error."""
+    words = ("Traceback", " ERROR ", "Exception")
+    return sum(1 for line in log.splitlines() if any(word in line for word in words))

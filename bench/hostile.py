@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import rss_mb
+from bench.common import errors_in, rss_mb
 from tests.support import Server, run_cli
 
 
@@ -150,12 +150,6 @@ async def probe_with_flood(
     figures = await probe(url, probes, seconds)
     await flooding
     return figures
-
-
-def errors_in(log: str) -> int:
-    return sum(
-        1 for line in log.splitlines() if "Traceback" in line or " ERROR " in line or "Exception" in line
-    )
 
 
 async def hostile_phase(server: Server, streams: int, slow: int, seconds: float) -> dict[str, object]:

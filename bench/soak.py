@@ -24,8 +24,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from bench.common import VIEWPORT, log_in
-from bench.hostile import errors_in
+from bench.common import VIEWPORT, errors_in, log_in
 from tests.support import CHROMIUM, CHROMIUM_ARGS, Server, add_agent
 
 TOKEN = "soak"
