@@ -151,6 +151,9 @@ class ChatScreen:
         if not self._core.chat_limiter.allow(self._address):
             ui.notify(TOO_FAST, type="warning")
             return
+        # The box empties at once, before the message is stored and shown: what the customer starts typing
+        # next is never wiped by this send finishing (it was, when the message showed before the box cleared).
+        self._input.value = ""
         try:
             if self._conversation is None:
                 location = self._core.locator.locate(self._address)
@@ -167,9 +170,10 @@ class ChatScreen:
                     conversation_id=self._conversation["id"], text=text
                 )
         except HandoffError as error:
+            if not self._input.value:  # refused: the text comes back, unless the box holds something new
+                self._input.value = text
             ui.notify(str(error), type="warning")
             return
-        self._input.value = ""
         if self._hint is not None:
             self._hint.delete()
             self._hint = None
