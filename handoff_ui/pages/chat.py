@@ -16,6 +16,7 @@ from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
 from handoff.events import AgentTyping, MessageAdded, ServiceModeChanged
 from handoff.views import MessageView
+from handoff_ui.components.submit import Typed, on_submit
 from handoff_ui.live import Live
 from handoff_ui.transcript import Transcript
 from handoff_ui.words import TYPING
@@ -71,8 +72,10 @@ class ChatScreen:
             with ui.row().classes("w-full items-end no-wrap gap-2"):
                 self._input = ui.input(placeholder="Type your message…").classes("grow")
                 self._input.props("outlined dense maxlength=4000 data-testid=chat-input autofocus")
-                self._input.on("keydown.enter", self._send)
-                ui.button("Send", on_click=self._send).props("no-caps color=primary")
+                send = ui.button("Send").props("no-caps color=primary")
+                on_submit(
+                    [(send, "click"), (self._input, "keydown.enter")], {"text": self._input}, self._send
+                )
             self._human = ui.button("Talk to a human", on_click=self._ask_for_human)
             self._human.props("no-caps outline data-testid=talk-to-human").classes("self-end")
             self._human.set_visibility(service.mode != "ai_only")
@@ -144,8 +147,8 @@ class ChatScreen:
             up.props(f"color={'positive' if message.rating == 'up' else 'grey'}")
             down.props(f"color={'negative' if message.rating == 'down' else 'grey'}")
 
-    async def _send(self) -> None:
-        text = (self._input.value or "").strip()
+    async def _send(self, typed: Typed) -> None:
+        text = typed["text"].strip()
         if not text:
             return
         if not self._core.chat_limiter.allow(self._address):

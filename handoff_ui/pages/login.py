@@ -9,6 +9,7 @@ from nicegui import ui
 from handoff.core import Core
 from handoff.errors import HandoffError
 from handoff.login_throttle import TooManyAttempts
+from handoff_ui.components.submit import Typed, on_submit
 from handoff_ui.session import grant_login, register_login_completion, sign_out
 
 
@@ -25,11 +26,11 @@ def register(core: Core) -> None:
         peer = request.client.host if request.client else None
         address = core.locator.client_address(peer, request.headers.get("x-forwarded-for"))
 
-        async def submit() -> None:
+        async def submit(typed: Typed) -> None:
             error.set_text("")
             try:
                 agent = await core.accounts.authenticate(
-                    email=email.value or "", password=password.value or "", address=address
+                    email=typed["email"], password=typed["password"], address=address
                 )
             except HandoffError as refused:  # a throttled login says so; any other refusal says the same
                 error.set_text(
@@ -44,6 +45,9 @@ def register(core: Core) -> None:
             ui.label("Log in to the agent console").classes("text-grey-8")
             email = ui.input("Email").props("type=email autocomplete=username outlined").classes("w-full")
             password = ui.input("Password", password=True).props("autocomplete=current-password outlined")
-            password.classes("w-full").on("keydown.enter", submit)
             error = ui.label().classes("text-negative").props("role=alert")
-            ui.button("Log in", on_click=submit).classes("w-full").props("no-caps")
+            button = ui.button("Log in").classes("w-full").props("no-caps")
+            password.classes("w-full")
+        on_submit(
+            [(button, "click"), (password, "keydown.enter")], {"email": email, "password": password}, submit
+        )

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.support import AGENT_PASSWORD, CHROMIUM, CHROMIUM_ARGS, Server, add_agent, run_cli
 
@@ -79,6 +88,30 @@ def new_page(
         context.add_init_script(script)
     contexts.append(context)
     return context.new_page()
+
+
+def send_in_reverse(page: Page, count: int) -> list[str]:
+    """Hold the page's next `count` events to the server and send them last first: the order NiceGUI can send
+    events in that waited for the socket's handshake (each waits on a timer of its own). Call before the page
+    opens; returns the events, in the order the page made them."""
+    held: list[str] = []
+
+    def reorder(route: WebSocketRoute) -> None:
+        server_side = route.connect_to_server()
+
+        def to_the_server(message: str | bytes) -> None:
+            if isinstance(message, str) and message.startswith('42["event"') and len(held) < count:
+                held.append(message)
+                if len(held) == count:
+                    for event in reversed(held):
+                        server_side.send(event)
+                return
+            server_side.send(message)
+
+        route.on_message(to_the_server)
+
+    page.route_web_socket(re.compile(r"/_nicegui_ws/"), reorder)
+    return held
 
 
 def agent_page(

@@ -10,7 +10,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, new_page, seeded_server, take_over
+from tests.e2e.conftest import (
+    BROWSER_TESTS,
+    agent_page,
+    new_conversation,
+    new_page,
+    seeded_server,
+    send_in_reverse,
+    take_over,
+)
 from tests.support import AGENT_PASSWORD, Server
 
 pytestmark = BROWSER_TESTS
@@ -76,6 +84,23 @@ def test_a_session_id_planted_before_the_login_is_not_the_one_signed_in(
     expect(attacker.get_by_text("Log in to the agent console")).to_be_visible()
     cookie = session_cookie(victim.context)
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
+
+
+def test_a_login_still_goes_through_when_the_click_reaches_the_server_before_the_fields(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    """Until the page's socket has shaken hands, NiceGUI holds each browser event on a timer of its own and
+    sends them in no fixed order, so an autofill and a quick click can arrive as "click, password, email" (one
+    CI run in many failed so). Here the three events are sent in just that order."""
+    page = new_page(browser, contexts)
+    held = send_in_reverse(page, 3)  # the email, the password, the click: the click first
+    page.goto(server.url + "/login")
+    page.wait_for_function("window.did_handshake === true")
+    page.get_by_label("Email").fill("bob@example.com")
+    page.get_by_label("Password").fill(AGENT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Active Conversations")).to_be_visible()
+    assert len(held) == 3 and "bob@example.com" in held[0]
 
 
 def test_logging_out_ends_the_session_on_the_server(
