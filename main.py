@@ -14,6 +14,7 @@ from typing import Any
 from handoff.core import Core
 from handoff.errors import HandoffError, Invalid, NotFound
 from handoff.false_alarms import as_csv
+from handoff.outbox import EVENTS, FORMATS
 from handoff.settings import Settings
 from handoff.views import ServiceView
 
@@ -139,6 +140,8 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
             return f"wrote {len(alarms)} false alarms to {args.output}"
         if args.command == "agent":
             return await _agent_command(core, args)
+        if args.command == "webhook":
+            return await _webhook_command(core, args)
         if args.what == "set":
             return await _set_service(core, args)
         if args.what == "add":
@@ -178,6 +181,20 @@ async def _agent_command(core: Core, args: argparse.Namespace) -> str:
         raise NotFound(f"no account {email}")
     await core.accounts.deactivate(account_id=account.id, by=None)
     return f"deactivated {email}"
+
+
+async def _webhook_command(core: Core, args: argparse.Namespace) -> str:
+    if args.what == "add":
+        events = [e.strip() for e in args.events.split(",") if e.strip()] if args.events else None
+        hook, secret = await core.webhooks.add(url=args.url, events=events, format=args.format, by=None)
+        return f"{hook.id}\nsigning secret: {secret}"
+    if args.what == "remove":
+        await core.webhooks.remove(webhook_id=args.id, by=None)
+        return f"removed webhook {args.id}"
+    return "\n".join(
+        f"{h.id}\t{h.url}\t{h.format}\t{'on' if h.active else 'off'}\t{','.join(h.events)}"
+        for h in await core.webhooks.all(by=None)
+    )
 
 
 async def _set_service(core: Core, args: argparse.Namespace) -> str:
@@ -260,6 +277,16 @@ def parser() -> argparse.ArgumentParser:
     change.add_argument("--allowed-origins", help="the sites that may embed the chat widget (O,O,...)")
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)
+
+    webhook = commands.add_parser("webhook", help="outgoing webhooks: events POSTed, signed, to your URLs")
+    webhook_commands = webhook.add_subparsers(dest="what", required=True)
+    add_webhook = webhook_commands.add_parser("add", help="prints its id and signing secret (once)")
+    add_webhook.add_argument("--url", required=True)
+    add_webhook.add_argument("--events", help=f"E,E,... of {', '.join(EVENTS)} (default: all)")
+    add_webhook.add_argument("--format", default="json", choices=FORMATS, help="slack: a readable line")
+    webhook_commands.add_parser("list", help="every webhook: id, URL, format, on/off, events")
+    remove_webhook = webhook_commands.add_parser("remove", help="the webhook and its delivery log")
+    remove_webhook.add_argument("--id", type=int, required=True)
 
     detection = commands.add_parser("detection", help="the detectors' recorded false alarms")
     detection_commands = detection.add_subparsers(dest="what", required=True)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import login_throttle, records
+from handoff import login_throttle, outbox, records
 from handoff.bus import EventBus
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from handoff.events import AccountChanged, Event, PreferencesChanged
@@ -338,6 +338,7 @@ class Accounts:
                 **details,
             )
             view = records.account_view(account)
+            await outbox.stage_async(session, events)
         by_id = own.id if own is not None else (by.id if by else None)
         await self._publish([*events, AccountChanged(view, by_id, signed_out=signs_out)])
         return view

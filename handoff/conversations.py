@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from detection import Detector, MessageContext
 from detection.base import Role as DetectedRole
-from handoff import records
+from handoff import outbox, records
 from handoff.batching import GroupCommit, Pending
 from handoff.bus import EventBus
 from handoff.errors import AISilenced, Conflict, Invalid, NotFound
@@ -170,10 +170,11 @@ class Conversations:
             await session.flush()
             first = records.message_view(message) if message is not None else None
             card = locked.card()
-        events += [ConversationStarted(card), ConversationUpdated(None, card)]
-        if first is not None:
-            events.append(MessageAdded(first, card))
-            events += [FlagOpened(records.flag_view(flag), card) for flag in flags]
+            events += [ConversationStarted(card), ConversationUpdated(None, card)]
+            if first is not None:
+                events.append(MessageAdded(first, card))
+                events += [FlagOpened(records.flag_view(flag), card) for flag in flags]
+            await outbox.stage_async(session, events)
         await self._publish(events)
         return StartedConversation(conversation=card, token=token, first_message=first)
 
@@ -272,7 +273,9 @@ class Conversations:
                     known[key] = message
         if any(step.message is not None for step in steps):
             session.flush()
-        return [step.result() for step in steps]
+        results = [step.result() for step in steps]
+        outbox.stage(session, [event for _, events in results for event in events])
+        return results
 
     def _add_customer_step(self, session: Session, target: records.Locked, step: _Step) -> Message:
         step.before, step.flags_before = target.card(), list(target.open_flags)
@@ -344,8 +347,10 @@ class Conversations:
                 flags += [flag] if flag else []
             await session.flush()
             after = locked.card()
-        view = records.message_view(message)
-        await self._publish(message_events(view, before, after, flags))
+            view = records.message_view(message)
+            events = message_events(view, before, after, flags)
+            await outbox.stage_async(session, events)
+        await self._publish(events)
         return view
 
     async def rate(self, *, conversation_id: str, message_id: int, value: str) -> MessageView:
@@ -373,10 +378,11 @@ class Conversations:
                 )
             await session.flush()
             after = locked.card()
-        view = records.message_view(message)
-        events: list[Event] = [MessageRated(view)]
-        if flag is not None:
-            events += [ConversationUpdated(before, after), FlagOpened(records.flag_view(flag), after)]
+            view = records.message_view(message)
+            events: list[Event] = [MessageRated(view)]
+            if flag is not None:
+                events += [ConversationUpdated(before, after), FlagOpened(records.flag_view(flag), after)]
+            await outbox.stage_async(session, events)
         await self._publish(events)
         return view
 
@@ -393,10 +399,11 @@ class Conversations:
             )
             await session.flush()
             after = locked.card()
-        if flag is not None:
-            await self._publish(
-                [ConversationUpdated(before, after), FlagOpened(records.flag_view(flag), after)]
-            )
+            events = []
+            if flag is not None:
+                events = [ConversationUpdated(before, after), FlagOpened(records.flag_view(flag), after)]
+                await outbox.stage_async(session, events)
+        await self._publish(events)
         return after
 
     async def end(self, *, conversation_id: str) -> ConversationView:
@@ -408,7 +415,9 @@ class Conversations:
             before = locked.card()
             locked.conversation.ended_at = records.utcnow()
             after = locked.card()
-        await self._publish([ConversationEnded(after), ConversationUpdated(before, after)])
+            events = [ConversationEnded(after), ConversationUpdated(before, after)]
+            await outbox.stage_async(session, events)
+        await self._publish(events)
         return after
 
     # -- queries -----------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from handoff.services import Services
 from handoff.settings import Settings
 from handoff.streams import MessageStreams
 from handoff.tuning import ThresholdPreview
+from handoff.webhooks import AddressGuard, Webhooks, WebhookWorker
 from models import Database
 
 
@@ -63,6 +64,8 @@ class Core:
     audit: AuditLog
     retention: Retention
     metrics: Metrics
+    webhooks: Webhooks
+    webhook_worker: WebhookWorker
 
     @classmethod
     def create(
@@ -95,6 +98,15 @@ class Core:
             per_address=settings.streams_per_address,
         )
         presence = Presence(bus)
+        guard = AddressGuard(allow_private=settings.webhook_allow_private_addresses)
+        worker = WebhookWorker(
+            db=db,
+            guard=guard,
+            attempts=settings.webhook_attempts,
+            backoff_seconds=settings.webhook_backoff_seconds,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            console_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        )
         return cls(
             settings=settings,
             db=db,
@@ -127,7 +139,9 @@ class Core:
             reports=Reports(db=db),
             audit=AuditLog(db=db),
             retention=Retention(db=db),
-            metrics=Metrics(bus=bus, streams=streams, presence=presence),
+            metrics=Metrics(bus=bus, streams=streams, presence=presence, webhooks=worker),
+            webhooks=Webhooks(db=db, bus=bus, guard=guard),
+            webhook_worker=worker,
         )
 
     async def start(self) -> None:
@@ -137,8 +151,10 @@ class Core:
         self.streams.start()
         self.responders.start(self.bus)
         self.retention.start()
+        self.webhook_worker.start(self.bus)
 
     async def stop(self) -> None:
+        await self.webhook_worker.stop()
         await self.presence.stop()
         await self.retention.stop()
         self.responders.stop()

@@ -195,3 +195,11 @@ class AgentTyping(Event):
 
     conversation_id: str
     agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhooksChanged(Event):
+    """An outgoing webhook was added, changed or removed, or a delivery was queued again (Redeliver): the
+    senders look at the outbox now."""
+
+    webhook_id: int

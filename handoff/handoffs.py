@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import records
+from handoff import outbox, records
 from handoff.bus import EventBus
 from handoff.errors import AlreadyClaimed, Conflict
 from handoff.events import (
@@ -85,13 +85,15 @@ class Handoffs:
                 acknowledged_flags=closed,
             )
             after = locked.card()
-        events: list[Event] = [
-            MessageAdded(records.message_view(message), after),
-            ConversationTakenOver(after, account.id, account.display_name),
-            ConversationUpdated(before, after),
-        ]
-        if closed:
-            events.append(FlagsClosed(conversation_id, tuple(closed), account.id, "acknowledged"))
+            await session.flush()  # the message's id, for its event
+            events: list[Event] = [
+                MessageAdded(records.message_view(message), after),
+                ConversationTakenOver(after, account.id, account.display_name),
+                ConversationUpdated(before, after),
+            ]
+            if closed:
+                events.append(FlagsClosed(conversation_id, tuple(closed), account.id, "acknowledged"))
+            await outbox.stage_async(session, events)
         await self._publish(events)
         return after
 
@@ -112,9 +114,11 @@ class Handoffs:
                 message_id=message.id,
             )
             after = locked.card()
-        view = records.message_view(message)
+            view = records.message_view(message)
+            events = [MessageAdded(view, after), ConversationUpdated(before, after)]
+            await outbox.stage_async(session, events)
         self._typing_told.pop(conversation_id, None)  # typing the next reply tells the customer at once
-        await self._publish([MessageAdded(view, after), ConversationUpdated(before, after)])
+        await self._publish(events)
         return view
 
     async def typing(self, *, conversation_id: str, agent: AgentRef) -> bool:
@@ -144,6 +148,7 @@ class Handoffs:
             account = await records.active_account(session, agent)
             locked = await self._held(session, conversation_id, account)
             events = await _release(session, locked, account)
+            await outbox.stage_async(session, events)
         await self._publish(events)
         return locked.card()
 
@@ -167,13 +172,14 @@ class Handoffs:
             message = records.add_message(session, locked, role="system", text=RESUMED_TEXT)
             records.audit(session, action="resume_ai", account_id=account.id, conversation_id=conversation_id)
             after = locked.card()
-        await self._publish(
-            [
+            await session.flush()  # the message's id, for its event
+            events = [
                 MessageAdded(records.message_view(message), after),
                 AIResumed(after, account.id),
                 ConversationUpdated(before, after),
             ]
-        )
+            await outbox.stage_async(session, events)
+        await self._publish(events)
         return after
 
     async def dismiss_flags(self, *, conversation_id: str, agent: AgentRef) -> ConversationView:

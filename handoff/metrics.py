@@ -9,13 +9,16 @@ NiceGUI clients and the pages' listeners to its live events, handoff_ui.install)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Gauge, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from handoff.bus import EventBus
 from handoff.presence import Presence
 from handoff.streams import MessageStreams
+from handoff.webhooks import OUTCOMES, WebhookWorker
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -28,7 +31,9 @@ def _tasks() -> int:
 
 
 class Metrics:
-    def __init__(self, *, bus: EventBus, streams: MessageStreams, presence: Presence) -> None:
+    def __init__(
+        self, *, bus: EventBus, streams: MessageStreams, presence: Presence, webhooks: WebhookWorker
+    ) -> None:
         self.registry = CollectorRegistry()
         self._gauges: dict[str, Gauge] = {}
         ProcessCollector(namespace="handoff", registry=self.registry)
@@ -40,6 +45,7 @@ class Metrics:
         }
         for name, (words, read) in gauges.items():
             self.gauge(name, words, read)
+        self.registry.register(_Deliveries(webhooks))
 
     def gauge(self, name: str, words: str, read: Callable[[], float]) -> None:
         """A figure read when scraped, from a layer above the core (the console's own, say); a second one of
@@ -51,3 +57,20 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _Deliveries(Collector):
+    """handoff_webhook_deliveries_total{outcome}: this process's webhook attempts, by what came of them."""
+
+    def __init__(self, worker: WebhookWorker) -> None:
+        self._worker = worker
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "handoff_webhook_deliveries",
+            "webhook attempts by outcome (delivered, retried, dead)",
+            labels=["outcome"],
+        )
+        for outcome in OUTCOMES:
+            family.add_metric([outcome], self._worker.outcomes[outcome])
+        yield family

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import records
+from handoff import outbox, records
 from handoff.accounts import acting_admin
 from handoff.bus import EventBus
 from handoff.errors import Conflict, Invalid, NotFound
@@ -239,6 +239,7 @@ class Services:
             changed = _differences(previous, settings)
             if changed:
                 _audit(session, "service_changed", acting, service, changes=changed)
+            await outbox.stage_async(session, events)
         if before != after:
             events.insert(0, ServiceChanged(before, after, agent.id if agent else None))
         await self._publish(events)
@@ -292,6 +293,7 @@ class Services:
                 ended_conversations=len(live),
             )
             after = records.service_view(service)
+            await outbox.stage_async(session, events)
         await self._publish([*events, ServiceChanged(before, after, agent.id if agent else None)])
         return after
 
@@ -348,6 +350,7 @@ class Services:
                 after = records.service_view(service)
                 events += [ServiceChanged(before, after, agent.id if agent else None), *changed]
             views = [records.service_view(s) for s in services]
+            await outbox.stage_async(session, events)
         await self._publish(events)
         return views
 

@@ -31,5 +31,12 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None  # an OpenAI-compatible chat-completions endpoint answers when set
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str | None = None
+    public_url: str | None = (
+        None  # how people reach this server (links in webhooks); default http://host:port
+    )
+    webhook_attempts: int = 8  # tries of one webhook delivery before it is dead
+    webhook_backoff_seconds: float = 10.0  # the first retry's delay; each next one about doubles
+    webhook_timeout_seconds: float = 10.0  # one attempt's whole time
+    webhook_allow_private_addresses: bool = False  # let webhooks reach loopback/private/link-local addresses
     bot_attempts: int = 4  # tries to reach an external bot before flagging Non-Answer
     bot_backoff_seconds: float = 0.5

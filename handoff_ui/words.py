@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-FLAG_WORDS = {
-    "thumbs_down": "Thumbs Down",
-    "non_answer": "Non-Answer",
-    "negative_feedback": "Negative Feedback",
-    "help_requested": "Help Requested",
-}
+from handoff.words import FLAG_WORDS as FLAG_WORDS  # the core says these too
+from handoff.words import MODE_WORDS as MODE_WORDS
+from handoff.words import ROLE_WORDS as ROLE_WORDS
+
 FLAG_COLORS = {
     "thumbs_down": "red-8",
     "non_answer": "deep-orange-8",
     "negative_feedback": "purple-7",
     "help_requested": "pink-7",
 }
-MODE_WORDS = {
-    "ai_only": "AI Only",
-    "human_supported": "Human-Supported AI",
-    "human_only": "Human Only",
-}
 STATUS_WORDS = {"ai_active": "AI Active", "paused": "Paused"}
 STATUS_COLORS = {"ai_active": "positive", "paused": "warning"}
-ROLE_WORDS = {"user": "Customer", "ai": "AI", "human": "Agent", "system": "System"}
 
 ACTIVE = "Active Conversations"
 NEEDS_ATTENTION = "Needs Attention"

@@ -13,6 +13,8 @@ from models.tables import (
     Note,
     Service,
     Setting,
+    Webhook,
+    WebhookDelivery,
 )
 
 __all__ = [
@@ -28,4 +30,6 @@ __all__ = [
     "Note",
     "Service",
     "Setting",
+    "Webhook",
+    "WebhookDelivery",
 ]

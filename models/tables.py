@@ -251,3 +251,55 @@ class CannedReply(Base):
     shortcut: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Webhook(Base):
+    """An endpoint that gets the events it asked for (`events`: their names) as signed POSTs."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(10), default="json")  # "json" or "slack"
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: the outbox row, written in the transaction of the change it tells of.
+
+    `seq` orders the deliveries; those of one `ordering_key` (a conversation, or a service) go out in that
+    order. `claimed_until` is a sending process's lease: a process that died mid-attempt lets it lapse.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index(
+            "ix_webhook_deliveries_waiting",
+            "webhook_id",
+            "ordering_key",
+            "seq",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_deliveries_log", "webhook_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)  # X-Handoff-Delivery
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    ordering_key: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)  # the JSON payload, the same bytes on every attempt
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, delivered, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the HTTP status, if any
+    last_answer: Mapped[str | None] = mapped_column(Text, nullable=True)  # the answer's start, or the error
+    redelivery_of: Mapped[str | None] = mapped_column(String(32), nullable=True)

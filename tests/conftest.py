@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from handoff.api import create_app
 from handoff.core import Core
 from handoff.settings import Settings
 from handoff.views import AgentRef
+from tests.receiver import Receiver
 
 pytest_plugins = ["nicegui.testing.user_plugin"]
 
@@ -109,6 +110,14 @@ async def alice(core: Core) -> AgentRef:
 @pytest.fixture
 async def bob(core: Core) -> AgentRef:
     return await core.accounts.add(email="bob@example.com", name="Bob", password="password-1")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver for outgoing webhooks (tests/receiver.py)."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
 
 
 @pytest.fixture

@@ -44,11 +44,12 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`main.py <args>` on that database; `env`: more HANDOFF_ settings."""
     return subprocess.run(
         [sys.executable, "main.py", *args],
         cwd=ROOT,
-        env=server_env(database_url),
+        env=server_env(database_url, **env),
         capture_output=True,
         text=True,
         timeout=60,

@@ -21,7 +21,7 @@ async def confirm(
             ui.button(CANCEL, on_click=lambda: dialog.submit(False)).props("flat no-caps")
             ui.button(action, on_click=lambda: dialog.submit(True)).props(
                 f"no-caps{' color=negative' if danger else ''}"
-            )
+            ).mark("confirm-action")
     result = await dialog
     dialog.delete()
     return bool(result)

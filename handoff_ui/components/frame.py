@@ -23,6 +23,7 @@ PAGES = (
     ("/services", "Services", True),
     ("/team", "Team", True),
     ("/audit", "Audit", True),
+    ("/webhooks", "Webhooks", True),
     ("/settings", "Settings", True),
     ("/account", "Account", False),
     ("/help", "Help", False),

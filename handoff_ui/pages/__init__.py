@@ -22,6 +22,7 @@ def register(core: Core, live: Live) -> None:
         services,
         settings,
         team,
+        webhooks,
     )
 
     login.register(core)
@@ -38,3 +39,4 @@ def register(core: Core, live: Live) -> None:
     reports.register(core, live)
     audit.register(core, live)
     settings.register(core, live)
+    webhooks.register(core, live)

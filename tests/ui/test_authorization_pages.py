@@ -19,6 +19,7 @@ SECRET_SERVICE = "Secret Shop"
 SECRET_TEXT = "Where is parcel 4711?"
 SECRET_AGENT = "zoe@example.com"
 LOGIN_WORDS = "Log in to the agent console"
+SECRET_HOOK = "http://127.0.0.1:9/secret-endpoint"
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,17 @@ PAGES = (
     Page("/team", True, SECRET_AGENT),
     Page("/audit", True, "account_added"),
     Page("/settings", True, "Data retention"),
+    Page("/webhooks", True, SECRET_HOOK),
 )
 
 
 async def seeded(core: Core) -> str:
     await core.services.add(slug="shop", name=SECRET_SERVICE, answered_by="knowledge")
     await core.accounts.add(email=SECRET_AGENT, name="Zoe", password="password-1")
-    return (await core.conversations.start(service_slug="shop", text=SECRET_TEXT)).conversation.id
+    cid = (await core.conversations.start(service_slug="shop", text=SECRET_TEXT)).conversation.id
+    core.webhooks._guard.allow_private = True  # the hook is never called: nothing happens after it is added
+    await core.webhooks.add(url=SECRET_HOOK, by=None)
+    return cid
 
 
 async def refused_with_the_login(user: User, page: Page, path: str) -> None:
