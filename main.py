@@ -68,7 +68,9 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
 
     import handoff_ui
     from handoff.api import create_app
+    from handoff.logs import configure
 
+    configure(settings.log_format, settings.log_level)
     secret = asyncio.run(_prepare(settings))
     core = build_core(settings)
     app = create_app(core)

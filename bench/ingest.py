@@ -2,7 +2,10 @@
 commit, events) with CLIENTS concurrent clients, against the floor's POSTs per second.
 
     .venv/bin/python -m bench.ingest [--clients 8] [--messages 2000] [--pairs 3] [--synchronous FULL]
-        [--database-url URL]
+        [--database-url URL] [--webhooks N]
+
+`--webhooks N`: N outgoing webhooks for every event, to a local receiver that answers 200: each message is
+then N outbox rows in its transaction and N POSTs by the same process.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import floor_server
+from tests.receiver import Receiver
 from tests.support import Server, run_cli
 
 Post = Callable[[httpx.AsyncClient, int, int], Awaitable[httpx.Response]]
@@ -69,17 +73,26 @@ async def handoff_ingest(url: str, clients: int, messages: int) -> dict[str, flo
 
 
 def handoff(
-    clients: int, messages: int, synchronous: str = "FULL", database_url: str | None = None
+    clients: int, messages: int, synchronous: str = "FULL", database_url: str | None = None, webhooks: int = 0
 ) -> dict[str, float]:
     """Against a temporary SQLite file, or `database_url` (an empty database: PostgreSQL, say)."""
+    allow = {"HANDOFF_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
+    receiver = Receiver()
     with tempfile.TemporaryDirectory() as scratch:
         url = database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
         run_cli(url, "service", "add", "--slug", "bench", "--name", "Bench")
-        server = Server(url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=synchronous).start()
+        for _ in range(webhooks):
+            assert run_cli(url, "webhook", "add", "--url", receiver.url, **allow).returncode == 0
+        server = Server(url, Path(scratch) / "server.log", HANDOFF_SQLITE_SYNCHRONOUS=synchronous, **allow)
+        server.start()
         try:
-            return asyncio.run(handoff_ingest(server.url, clients, messages))
+            figures = asyncio.run(handoff_ingest(server.url, clients, messages))
+            if webhooks:
+                figures["webhook_posts_during_run"] = len(receiver.requests)
+            return figures
         finally:
             server.stop()
+            receiver.close()
 
 
 def floor(clients: int, messages: int) -> dict[str, float]:
@@ -88,14 +101,21 @@ def floor(clients: int, messages: int) -> dict[str, float]:
 
 
 def paired(
-    clients: int, messages: int, pairs: int = 3, synchronous: str = "FULL", database_url: str | None = None
+    clients: int,
+    messages: int,
+    pairs: int = 3,
+    synchronous: str = "FULL",
+    database_url: str | None = None,
+    webhooks: int = 0,
 ) -> dict[str, object]:
     """Handoff then the floor, `pairs` times. This machine's speed drifts over minutes (the floor alone gave
     315 to 502 POSTs/s within ten minutes in issue 6), so each Handoff figure is set against the floor
     measured right after it; the ratio is the median of the pairs' ratios, the other figures medians too."""
     runs = []
     for _ in range(pairs):
-        runs.append((handoff(clients, messages, synchronous, database_url), floor(clients, messages)))
+        runs.append(
+            (handoff(clients, messages, synchronous, database_url, webhooks), floor(clients, messages))
+        )
     pairs = [
         {
             "handoff": ours["per_second"],
@@ -123,10 +143,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="Handoff and floor runs, in turn")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
     parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
+    parser.add_argument("--webhooks", type=int, default=0, help="outgoing webhooks for every event")
     args = parser.parse_args()
-    result = paired(args.clients, args.messages, args.pairs, args.synchronous, args.database_url)
+    result = paired(
+        args.clients, args.messages, args.pairs, args.synchronous, args.database_url, args.webhooks
+    )
     print(describe(args.clients, result))
     heading = {"benchmark": "ingest", "clients": args.clients, "synchronous": args.synchronous}
+    heading["webhooks"] = args.webhooks
     print(json.dumps(heading | result))
 
 

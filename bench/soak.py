@@ -25,7 +25,7 @@ import httpx
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from bench.common import VIEWPORT, errors_in, log_in
-from tests.support import CHROMIUM, CHROMIUM_ARGS, Server, add_agent
+from tests.support import CHROMIUM, CHROMIUM_ARGS, Server, add_agent, metric_figures
 
 TOKEN = "soak"
 FIGURES = {
@@ -41,11 +41,7 @@ FIGURES = {
 
 def scrape(server: Server) -> dict[str, float]:
     text = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).text
-    figures = {}
-    for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        if name in FIGURES:
-            figures[FIGURES[name]] = float(value)
+    figures = {FIGURES[name]: value for name, value in metric_figures(text).items() if name in FIGURES}
     figures["rss_mb"] = round(figures["rss_mb"] / 2**20, 1)
     return figures
 

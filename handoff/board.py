@@ -6,7 +6,7 @@ from sqlalchemy import and_, exists, func, select
 
 from handoff import records
 from handoff.views import ConversationView, Stats
-from models import AttentionFlag, Conversation, Database
+from models import AttentionFlag, Conversation, Database, Service
 
 
 class Board:
@@ -28,6 +28,26 @@ class Board:
         async with self._db.read() as session:
             active, attention, paused = (await session.execute(query)).one()
         return Stats(active=active, attention=attention, paused=paused)
+
+    async def stats_by_service(self) -> dict[str, Stats]:
+        """The same three counters for each service with live conversations, by its slug."""
+        has_open_flag = exists().where(
+            and_(AttentionFlag.conversation_id == Conversation.id, AttentionFlag.closed_at.is_(None))
+        )
+        query = (
+            select(
+                Service.slug,
+                func.count(),
+                func.count().filter(has_open_flag, Conversation.claimed_by_id.is_(None)),
+                func.count().filter(Conversation.status == "paused"),
+            )
+            .join(Service, Service.id == Conversation.service_id)
+            .where(Conversation.ended_at.is_(None))
+            .group_by(Service.slug)
+        )
+        async with self._db.read() as session:
+            rows = (await session.execute(query)).all()
+        return {slug: Stats(active=a, attention=n, paused=p) for slug, a, n, p in rows}
 
     async def active_cards(self, service_slug: str | None = None) -> list[ConversationView]:
         """Every active conversation's card: attention first, then the most recent activity."""

@@ -19,6 +19,7 @@ from handoff.handoffs import Handoffs
 from handoff.history import History
 from handoff.knowledge_admin import KnowledgeAdmin
 from handoff.location import Locator
+from handoff.logs import EventLog
 from handoff.metrics import Metrics
 from handoff.notes import Notes
 from handoff.presence import Presence
@@ -66,6 +67,7 @@ class Core:
     metrics: Metrics
     webhooks: Webhooks
     webhook_worker: WebhookWorker
+    event_log: EventLog
 
     @classmethod
     def create(
@@ -98,6 +100,7 @@ class Core:
             per_address=settings.streams_per_address,
         )
         presence = Presence(bus)
+        board = Board(db=db)
         guard = AddressGuard(allow_private=settings.webhook_allow_private_addresses)
         worker = WebhookWorker(
             db=db,
@@ -117,7 +120,7 @@ class Core:
             keys=ServiceKeys(db=db, bus=bus),
             knowledge=KnowledgeAdmin(db=db, bus=bus, responder=built_in),
             tuning=ThresholdPreview(db=db, detectors=detectors),
-            board=Board(db=db),
+            board=board,
             accounts=Accounts(db=db, bus=bus),
             false_alarms=FalseAlarms(db=db),
             streams=streams,
@@ -139,9 +142,10 @@ class Core:
             reports=Reports(db=db),
             audit=AuditLog(db=db),
             retention=Retention(db=db),
-            metrics=Metrics(bus=bus, streams=streams, presence=presence, webhooks=worker),
+            metrics=Metrics(bus=bus, board=board, streams=streams, presence=presence, webhooks=worker),
             webhooks=Webhooks(db=db, bus=bus, guard=guard),
             webhook_worker=worker,
+            event_log=EventLog(),
         )
 
     async def start(self) -> None:
@@ -152,8 +156,12 @@ class Core:
         self.responders.start(self.bus)
         self.retention.start()
         self.webhook_worker.start(self.bus)
+        self.metrics.start(self.bus)
+        self.event_log.start(self.bus)
 
     async def stop(self) -> None:
+        self.event_log.stop()
+        self.metrics.stop()
         await self.webhook_worker.stop()
         await self.presence.stop()
         await self.retention.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None  # an OpenAI-compatible chat-completions endpoint answers when set
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str | None = None
+    log_format: Literal["text", "json"] = "text"  # "json": one JSON object per line, for log shippers
+    log_level: str = "INFO"
     public_url: str | None = (
         None  # how people reach this server (links in webhooks); default http://host:port
     )

@@ -129,3 +129,16 @@ async def ai_reply(core: Core, text: str) -> tuple[str, bool | None]:
         if messages:
             return messages[-1].text, messages[-1].answered
     raise AssertionError("the AI never answered")
+
+
+def metric_figures(text: str) -> dict[str, float]:
+    """Prometheus text as {sample: value}, a sample named with its labels in order, e.g.
+    `handoff_messages_total{role="user"}` (prometheus_client's own parser)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    figures = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sample.labels.items())
+            figures[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return figures

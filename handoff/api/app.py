@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from handoff.api.limits import BodyLimitMiddleware
 from handoff.api.routes import router
 from handoff.api.security_headers import SecurityHeadersMiddleware
+from handoff.api.timing import RequestTimer
 from handoff.core import Core
 from handoff.errors import Conflict, Forbidden, HandoffError, Invalid, NotFound, Unauthorized
 from handoff.login_throttle import TooManyAttempts
@@ -56,6 +57,7 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
         timeout_seconds=core.settings.body_timeout_seconds,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestTimer, histogram=core.metrics.http)
     app.add_exception_handler(HandoffError, _handoff_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.include_router(router)
@@ -88,7 +90,7 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
             """Prometheus text format, with `Authorization: Bearer <HANDOFF_METRICS_TOKEN>` only."""
             if not hmac.compare_digest((authorization or "").encode(), f"Bearer {token}".encode()):
                 return JSONResponse({"detail": "a valid metrics token is needed"}, status_code=401)
-            return Response(core.metrics.render(), media_type=CONTENT_TYPE)
+            return Response(await core.metrics.render(), media_type=CONTENT_TYPE)
 
     return app
 

@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from handoff.api.app import create_app
 from handoff.core import Core
 from handoff.events import MessageAdded
 from handoff.settings import Settings
 from handoff.views import AgentRef
-from tests.support import free_port
+from models import AttentionFlag, Message
+from tests.support import free_port, metric_figures
 
 pytestmark = pytest.mark.usefixtures("shop")
 
@@ -347,16 +348,65 @@ async def test_metrics_need_their_token_and_count_what_the_process_holds(
         subscription.unsubscribe()
         core.presence.close_tab("tab-1")
     assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
-    figures = {
-        line.split()[0]: float(line.split()[1])
-        for line in scraped.text.splitlines()
-        if line and not line.startswith("#")
-    }
+    figures = metric_figures(scraped.text)
     assert figures["handoff_console_tabs"] == 1
     assert figures["handoff_bus_subscriptions"] == core.bus.subscription_count() + 1
     assert figures["handoff_event_streams"] == 0
     assert figures["handoff_event_loop_tasks"] >= 1
     assert figures["handoff_process_resident_memory_bytes"] > 10_000_000
+
+
+async def test_metrics_equal_the_database_after_a_known_series_of_actions(
+    core: Core, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, alice: AgentRef, bob: AgentRef
+) -> None:
+    monkeypatch.setattr(core.settings, "metrics_token", "s3cret")  # "shop" is this module's service
+    await core.services.add(slug="bank", name="Bank")
+    one = (await core.conversations.start(service_slug="shop", text="Where is my parcel?")).conversation.id
+    two = (await core.conversations.start(service_slug="shop", text="Hello")).conversation.id
+    three = (await core.conversations.start(service_slug="bank", text="My card?")).conversation.id
+    await core.conversations.add_ai_message(conversation_id=two, text="Hi! How can I help?")
+    await core.conversations.add_ai_message(
+        conversation_id=three, text="I cannot answer that.", answered=False
+    )
+    await core.conversations.request_human(conversation_id=one)
+    await core.handoffs.take_over(conversation_id=one, agent=alice)
+    await core.handoffs.send(conversation_id=one, agent=alice, text="It left today.")
+    await core.handoffs.take_over(conversation_id=two, agent=bob)
+    await core.conversations.request_human(conversation_id=three)  # needs attention, nobody has it
+    await core.conversations.end(conversation_id=two)
+    await core.bus.drain()
+    transport = httpx.ASGITransport(app=create_app(core, manage_core=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://handoff.test") as client:
+        await client.get("/healthz")
+        text = (await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})).text
+    figures = metric_figures(text)
+    async with core.db.read() as session:
+        roles = dict((await session.execute(select(Message.role, func.count()).group_by(Message.role))).all())
+        kinds = dict(
+            (
+                await session.execute(select(AttentionFlag.kind, func.count()).group_by(AttentionFlag.kind))
+            ).all()
+        )
+    stats = await core.board.stats_by_service()
+    for slug in ("shop", "bank"):
+        assert figures[f'handoff_conversations_live{{service="{slug}"}}'] == stats[slug].active
+        assert (
+            figures[f'handoff_conversations_needing_attention{{service="{slug}"}}'] == stats[slug].attention
+        )
+        assert figures[f'handoff_conversations_paused{{service="{slug}"}}'] == stats[slug].paused
+    assert (stats["shop"].active, stats["shop"].paused, stats["bank"].attention) == (1, 1, 1)
+    for role, count in roles.items():
+        assert figures[f'handoff_messages_total{{role="{role}"}}'] == count
+    assert sum(v for k, v in figures.items() if k.startswith("handoff_messages_total")) == sum(roles.values())
+    for kind, count in kinds.items():
+        assert figures[f'handoff_flags_raised_total{{kind="{kind}"}}'] == count
+    assert figures["handoff_take_overs_total"] == 2
+    assert figures["handoff_time_to_take_over_seconds_count"] == 1  # only "one" was flagged when taken
+    assert figures["handoff_time_to_first_human_reply_seconds_count"] == 1  # only alice replied
+    assert (
+        figures['handoff_http_request_duration_seconds_count{method="GET",route="/healthz",status="2xx"}']
+        == 1
+    )
 
 
 async def test_ready_means_the_database_answers_with_a_current_schema(

@@ -3,6 +3,7 @@ are pending when the server is killed with SIGKILL go out after the restart, eac
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -76,3 +77,25 @@ def test_deliveries_pending_at_a_sigkill_go_out_after_the_restart_each_once(
             ("delivered", 10)
         ]
     assert "Traceback" not in server.log()
+
+
+def test_the_log_has_one_json_line_per_event_worth_knowing(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}"
+    server = shop_server(database, tmp_path, HANDOFF_LOG_FORMAT="json").start()
+    try:
+        response = httpx.post(
+            f"{server.url}/api/v1/conversations", json={"service": "shop", "text": "Secret words"}
+        )
+        cid, token = response.json()["id"], response.json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        asked = httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=headers)
+        assert asked.status_code < 300
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    events = [(line["message"].split(" conversation=")[0], line.get("conversation")) for line in lines]
+    assert ("conversation started", cid) in events and ("flag raised", cid) in events
+    flag = next(line for line in lines if line["message"].startswith("flag raised"))
+    assert flag["kind"] == "help_requested" and flag["service"] == "shop" and flag["level"] == "INFO"
+    assert {"time", "logger"} <= flag.keys()
+    assert "Secret words" not in server.log()  # what people write stays out of the log

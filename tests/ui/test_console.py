@@ -16,6 +16,7 @@ from handoff.events import ConversationUpdated
 from handoff_ui.cards import ConversationCard
 from handoff_ui.live import Live
 from handoff_ui.services_view import PAGE_SIZE
+from tests.support import metric_figures
 from tests.ui.conftest import log_in
 
 
@@ -371,12 +372,8 @@ async def test_a_flag_no_detector_raised_offers_no_not_needed(user: User, consol
     await user.should_not_see("Not needed")
 
 
-def scraped(core: Core) -> dict[str, float]:
-    return {
-        line.split()[0]: float(line.split()[1])
-        for line in core.metrics.render().decode().splitlines()
-        if line and not line.startswith("#")
-    }
+async def scraped(core: Core) -> dict[str, float]:
+    return metric_figures((await core.metrics.render()).decode())
 
 
 async def test_the_metrics_count_the_console_pages_and_their_listeners(
@@ -385,6 +382,6 @@ async def test_the_metrics_count_the_console_pages_and_their_listeners(
     core, live = console
     await core.services.add(slug="shop", name="Web Shop")
     await log_in(user, core)  # the page it lands on is the Human Handoff page
-    figures = scraped(core)
+    figures = await scraped(core)
     assert figures["handoff_console_clients"] >= 1
     assert figures["handoff_console_listeners"] == live.listener_count() > 0
