@@ -108,6 +108,7 @@ class Core:
             attempts=settings.webhook_attempts,
             backoff_seconds=settings.webhook_backoff_seconds,
             timeout_seconds=settings.webhook_timeout_seconds,
+            log_days=settings.webhook_log_days,
             console_url=settings.public_url or f"http://{settings.host}:{settings.port}",
         )
         return cls(

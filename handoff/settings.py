@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     webhook_attempts: int = 8  # tries of one webhook delivery before it is dead
     webhook_backoff_seconds: float = 10.0  # the first retry's delay; each next one about doubles
     webhook_timeout_seconds: float = 10.0  # one attempt's whole time
+    webhook_log_days: int = 30  # delivered and dead deliveries are forgotten after this
     webhook_allow_private_addresses: bool = False  # let webhooks reach loopback/private/link-local addresses
     bot_attempts: int = 4  # tries to reach an external bot before flagging Non-Answer
     bot_backoff_seconds: float = 0.5

@@ -46,7 +46,12 @@ def test_deliveries_pending_at_a_sigkill_go_out_after_the_restart_each_once(
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'handoff.db'}"
     server = shop_server(
-        database, tmp_path, HANDOFF_WEBHOOK_BACKOFF_SECONDS="0.2", HANDOFF_WEBHOOK_ATTEMPTS="100", **ALLOW
+        database,
+        tmp_path,
+        HANDOFF_WEBHOOK_BACKOFF_SECONDS="0.2",
+        HANDOFF_WEBHOOK_ATTEMPTS="100",
+        HANDOFF_WEBHOOK_TIMEOUT_SECONDS="2",
+        **ALLOW,
     )
     server.start()
     try:

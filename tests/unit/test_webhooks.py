@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -26,8 +27,10 @@ BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=T
 
 
 @pytest.fixture
-async def hooked(settings: Settings) -> AsyncIterator[Core]:
-    """A core whose webhooks may reach this machine (the receiver), with quick retries."""
+async def core(settings: Settings) -> AsyncIterator[Core]:
+    """A core whose webhooks may reach this machine (the receiver), with quick retries. It replaces the
+    shared `core`, so that the accounts' fixtures use it: a second core on the database would be a second
+    sender, with the default settings."""
     allowed = settings.model_copy(
         update={
             "webhook_allow_private_addresses": True,
@@ -42,6 +45,11 @@ async def hooked(settings: Settings) -> AsyncIterator[Core]:
     await core.services.add(slug="shop", name="Web Shop")
     yield core
     await core.stop()
+
+
+@pytest.fixture
+def hooked(core: Core) -> Core:
+    return core
 
 
 async def received(receiver: Receiver, count: int, event: str | None = None) -> list[Received]:
@@ -194,7 +202,7 @@ async def test_a_conversation_waits_behind_its_own_pending_delivery_but_not_behi
     await hooked.conversations.request_human(conversation_id=slow)
     other = (await hooked.conversations.start(service_slug="shop", text="Second")).conversation.id
     await received(receiver, 2)
-    await hooked.webhook_worker.deliver_due()
+    await settled(hooked, 1)  # the other one's answer is recorded
     found = {(r.event, r.ordering_key): r.status for r in await rows(hooked)}
     assert found == {
         ("conversation.started", f"conversation:{slow}"): "pending",  # its retry waits
@@ -309,3 +317,24 @@ async def test_only_admins_manage_webhooks(
     assert [h.id for h in await hooked.webhooks.all(by=admin)] == [hook.id]
     with pytest.raises(Invalid):
         await hooked.webhooks.add(url=receiver.url, events=["conversation.exploded"], by=admin)
+
+
+async def test_the_delivery_log_forgets_old_sent_deliveries_but_never_a_pending_one(
+    hooked: Core, receiver: Receiver, admin: AgentRef
+) -> None:
+    await hooked.webhooks.add(url=receiver.url, events=["conversation.started"], by=admin)
+    await hooked.webhook_worker.stop()  # nothing is sent: the rows are set by hand below
+    for text in ("sent", "dead", "pending", "recent"):
+        await hooked.conversations.start(service_slug="shop", text=text)
+    statuses = ["delivered", "dead", "pending", "delivered"]
+    async with hooked.db.write() as session:
+        for row, status in zip(
+            await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.seq)),
+            statuses,
+            strict=True,
+        ):
+            row.status = status
+            if json.loads(row.body)["data"]["conversation"]["opening_question"] != "recent":
+                row.created_at -= timedelta(days=31)
+    assert await hooked.webhook_worker.prune() == 2
+    assert [row.status for row in await rows(hooked)] == ["pending", "delivered"]
