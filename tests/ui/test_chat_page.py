@@ -1,0 +1,41 @@
+"""The customer's chat page through NiceGUI's User: a message the server refuses comes back into the box,
+with the reason, so nothing the customer typed is lost."""
+
+from __future__ import annotations
+
+from nicegui import ui
+from nicegui.testing import User
+
+from handoff.core import Core
+from handoff_ui.live import Live
+from tests.ui.test_console import until
+
+
+def chat_input(user: User) -> ui.input:
+    (found,) = [e for e in user.find(kind=ui.input).elements if e.props.get("data-testid") == "chat-input"]
+    assert isinstance(found, ui.input)
+    return found
+
+
+async def test_a_refused_message_comes_back_into_the_box_with_the_reason(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    await user.open("/chat/shop")
+    box = chat_input(user)
+    with user.client:  # type: ignore[union-attr]
+        box.value = "Where is my parcel?"
+    user.find(kind=ui.button, content="Send").click()
+    await until(lambda: not box.value)  # sent: the box empties...
+    await user.should_see("Where is my parcel?")  # ...and the message is stored and shown
+    (card,) = await core.board.active_cards("shop")
+    await core.conversations.end(conversation_id=card.id)
+    with user.client:  # type: ignore[union-attr]
+        box.value = "Hello? Are you there?"
+    user.find(kind=ui.button, content="Send").click()
+    await user.should_see("this conversation has ended")
+    assert box.value == "Hello? Are you there?"  # not lost
+    assert [m.text for m in await core.conversations.messages(card.id) if m.role == "user"] == [
+        "Where is my parcel?"
+    ]
