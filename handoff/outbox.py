@@ -124,23 +124,9 @@ def stage(session: Session, events: Sequence[Event]) -> int:
         data = {"service": {"slug": t.service_slug, "name": names.get(t.service_slug, t.service_slug)}}
         data |= t.data
         for endpoint_id, wanted in endpoints:
-            if t.name not in wanted:
-                continue
-            delivery = uuid.uuid4().hex
-            session.add(
-                WebhookDelivery(
-                    id=delivery,
-                    webhook_id=endpoint_id,
-                    event=t.name,
-                    ordering_key=t.ordering_key,
-                    body=body(t.name, delivery, now, data),
-                    status="pending",
-                    attempts=0,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
-            added += 1
+            if t.name in wanted:
+                session.add(new_delivery(endpoint_id, t.name, t.ordering_key, now, data))
+                added += 1
     return added
 
 
@@ -149,9 +135,31 @@ async def stage_async(session: AsyncSession, events: Sequence[Event]) -> int:
     return await session.run_sync(stage, events)
 
 
-def body(event: str, delivery: str, created_at: datetime, data: dict[str, Any]) -> str:
-    payload = {"event": event, "delivery": delivery, "created_at": created_at.isoformat(), "data": data}
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+def new_delivery(
+    webhook_id: int,
+    event: str,
+    ordering_key: str,
+    happened_at: datetime,
+    data: dict[str, Any],
+    *,
+    redelivery_of: str | None = None,
+) -> WebhookDelivery:
+    """A pending delivery of one event to one endpoint, due now, its body written once for every attempt."""
+    delivery = uuid.uuid4().hex
+    payload = {"event": event, "delivery": delivery, "created_at": happened_at.isoformat(), "data": data}
+    now = records.utcnow()
+    return WebhookDelivery(
+        id=delivery,
+        webhook_id=webhook_id,
+        event=event,
+        ordering_key=ordering_key,
+        body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        redelivery_of=redelivery_of,
+    )
 
 
 def slack_text(payload: dict[str, Any], console_url: str) -> str:

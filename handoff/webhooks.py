@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -41,10 +42,10 @@ from handoff.accounts import acting_admin
 from handoff.bus import EventBus, Subscription
 from handoff.errors import Invalid, NotFound
 from handoff.events import Event, WebhooksChanged
-from handoff.outbox import EVENTS, FORMATS, slack_text
+from handoff.outbox import EVENTS, FORMATS, new_delivery, slack_text
 from handoff.responders.external_bot import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from handoff.views import AgentRef
-from models import Database, Webhook, WebhookDelivery
+from models import Account, Database, Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
 EVENT_HEADER = "X-Handoff-Event"
@@ -182,9 +183,7 @@ class Webhooks:
             )
             session.add(row)
             await session.flush()
-            records.audit(
-                session, action="webhook_added", account_id=acting.id if acting else None, url=url, id=row.id
-            )
+            _audit(session, acting, "webhook_added", url=url, id=row.id)
             view = _view(row)
         await self._bus.publish(WebhooksChanged(view.id))
         return view, secret
@@ -201,9 +200,7 @@ class Webhooks:
             row = await self._get(session, webhook_id)
             await session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id))
             await session.delete(row)
-            records.audit(
-                session, action="webhook_removed", account_id=acting.id if acting else None, url=row.url
-            )
+            _audit(session, acting, "webhook_removed", url=row.url)
 
     async def set_active(self, *, webhook_id: int, active: bool, by: AgentRef | None) -> WebhookView:
         """Off: no new deliveries are made for it, and what waits is held until it is on again."""
@@ -211,8 +208,7 @@ class Webhooks:
             acting = await acting_admin(session, by)
             row = await self._get(session, webhook_id)
             row.active = active
-            action = "webhook_enabled" if active else "webhook_disabled"
-            records.audit(session, action=action, account_id=acting.id if acting else None, url=row.url)
+            _audit(session, acting, "webhook_enabled" if active else "webhook_disabled", url=row.url)
             view = _view(row)
         await self._bus.publish(WebhooksChanged(view.id))
         return view
@@ -223,12 +219,7 @@ class Webhooks:
             acting = await acting_admin(session, by)
             row = await self._get(session, webhook_id)
             row.secret = secrets.token_urlsafe(32)
-            records.audit(
-                session,
-                action="webhook_secret_rotated",
-                account_id=acting.id if acting else None,
-                url=row.url,
-            )
+            _audit(session, acting, "webhook_secret_rotated", url=row.url)
             return row.secret
 
     async def deliveries(
@@ -252,28 +243,18 @@ class Webhooks:
             old = await session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id))
             if old is None:
                 raise NotFound("no such delivery")
-            now, new_id = records.utcnow(), secrets.token_hex(16)
-            payload = json.loads(old.body)
-            payload["delivery"] = new_id
-            row = WebhookDelivery(
-                id=new_id,
-                webhook_id=old.webhook_id,
-                event=old.event,
-                ordering_key=old.ordering_key,
-                body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                status="pending",
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
+            payload = json.loads(old.body)  # the same event and data, as a new delivery
+            happened_at = datetime.fromisoformat(payload["created_at"])
+            row = new_delivery(
+                old.webhook_id,
+                old.event,
+                old.ordering_key,
+                happened_at,
+                payload["data"],
                 redelivery_of=old.id,
             )
             session.add(row)
-            records.audit(
-                session,
-                action="webhook_redelivered",
-                account_id=acting.id if acting else None,
-                delivery=old.id,
-            )
+            _audit(session, acting, "webhook_redelivered", delivery=old.id)
             await session.flush()
             view = _delivery_view(row)
         await self._bus.publish(WebhooksChanged(view.webhook_id))
@@ -285,6 +266,11 @@ class Webhooks:
         if row is None:
             raise NotFound(f"no webhook {webhook_id}")
         return row
+
+
+def _audit(session: AsyncSession, acting: Account | None, action: str, **details: Any) -> None:
+    """An admin's (or, None, the operator's) change to the webhooks, in the audit log."""
+    records.audit(session, action=action, account_id=acting.id if acting else None, **details)
 
 
 @dataclass(frozen=True, slots=True)

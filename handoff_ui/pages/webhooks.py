@@ -4,6 +4,8 @@ the last answer) with "Redeliver" on each delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from nicegui import ui
 
 from handoff.core import Core
@@ -144,9 +146,9 @@ class WebhooksPage:
         await self._act(self._core.webhooks.redeliver(delivery_id=delivery.id, by=self._agent))
         ui.notify("Queued again.", type="positive")
 
-    async def _act(self, action: object) -> None:
+    async def _act(self, action: Awaitable[object]) -> None:
         try:
-            await action  # type: ignore[misc]
+            await action
         except HandoffError as error:
             ui.notify(sentence(str(error)), type="warning")
         await self._draw()
