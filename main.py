@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from handoff.core import Core
-from handoff.errors import HandoffError, Invalid, NotFound
+from handoff.errors import HandoffError, NotFound
 from handoff.false_alarms import as_csv
 from handoff.outbox import EVENTS, FORMATS
 from handoff.settings import Settings
@@ -216,11 +216,19 @@ async def _set_service(core: Core, args: argparse.Namespace) -> str:
     elif args.bot_url:
         changes["answered_by"] = "bot"
     if args.allowed_origins is not None:
-        raise Invalid("allowed origins come with the chat widget, which this version does not have yet")
+        changes["allowed_origins"] = tuple(o for o in args.allowed_origins.split(",") if o.strip())
+    if args.widget_color is not None:
+        changes["widget_color"] = args.widget_color or None
+    if args.widget_greeting is not None:
+        changes["widget_greeting"] = args.widget_greeting or None
+    if args.signed_identity is not None:
+        changes["signed_identity"] = args.signed_identity == "on"
     update = await core.services.update(slug=args.slug, settings=replace(settings, **changes), agent=None)
     lines = [f"{update.service.slug}: " + (", ".join(f"{k}={v}" for k, v in changes.items()) or "unchanged")]
     if update.new_bot_secret:
         lines.append(f"bot signing secret: {update.new_bot_secret}")
+    if update.new_identity_secret:
+        lines.append(f"widget identity secret: {update.new_identity_secret}")
     return "\n".join(lines)
 
 
@@ -276,7 +284,14 @@ def parser() -> argparse.ArgumentParser:
     change.add_argument("--remind-after", type=int, metavar="SECONDS", help="remind agents after (10..86400)")
     change.add_argument("--knowledge", help="answer from this knowledge folder")
     change.add_argument("--bot-url", help="answer with this external bot (signed POSTs)")
-    change.add_argument("--allowed-origins", help="the sites that may embed the chat widget (O,O,...)")
+    change.add_argument(
+        "--allowed-origins", help="the sites that may embed the chat widget (O,O,...; '' for none)"
+    )
+    change.add_argument("--widget-color", metavar="#RRGGBB", help="the widget's colour ('' for the default)")
+    change.add_argument("--widget-greeting", help="the widget's first words ('' for the default)")
+    change.add_argument(
+        "--signed-identity", choices=("on", "off"), help="Handoff.identify must be signed (prints the secret)"
+    )
     key = service_commands.add_parser("key", help="print a new API key for the service's external bot")
     key.add_argument("--slug", required=True)
 

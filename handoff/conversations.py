@@ -406,6 +406,23 @@ class Conversations:
         await self._publish(events)
         return after
 
+    async def identify(
+        self, *, conversation_id: str, name: str | None, external_id: str | None
+    ) -> ConversationView:
+        """Name the customer of an open conversation (the chat widget's `Handoff.identify`, checked by
+        `Widget.identity`); what is not given stays as it was."""
+        async with self._db.write() as session:
+            locked = await records.lock_conversation(session, conversation_id)
+            self._check_open(locked)
+            before = locked.card()
+            conversation = locked.conversation
+            conversation.customer_name = name or conversation.customer_name
+            conversation.customer_external_id = external_id or conversation.customer_external_id
+            after = locked.card()
+        if after != before:
+            await self._publish([ConversationUpdated(before, after)])
+        return after
+
     async def end(self, *, conversation_id: str) -> ConversationView:
         """The conversation leaves the active list. Ending twice is harmless."""
         async with self._db.write() as session:

@@ -36,6 +36,7 @@ from handoff.settings import Settings
 from handoff.streams import MessageStreams
 from handoff.tuning import ThresholdPreview
 from handoff.webhooks import AddressGuard, Webhooks, WebhookWorker
+from handoff.widget import Widget
 from models import Database
 
 
@@ -68,6 +69,7 @@ class Core:
     webhooks: Webhooks
     webhook_worker: WebhookWorker
     event_log: EventLog
+    widget: Widget
 
     @classmethod
     def create(
@@ -147,6 +149,7 @@ class Core:
             webhooks=Webhooks(db=db, bus=bus, guard=guard),
             webhook_worker=worker,
             event_log=EventLog(),
+            widget=Widget(db=db),
         )
 
     async def start(self) -> None:

@@ -113,6 +113,10 @@ def service_view(service: Service) -> ServiceView:
         disabled_flags=tuple(cast(list[FlagKind], service.disabled_flags or [])),
         help_phrases=tuple(service.help_phrases or ()),
         archived=service.archived_at is not None,
+        allowed_origins=tuple(service.allowed_origins or ()),
+        widget_color=service.widget_color,
+        widget_greeting=service.widget_greeting,
+        signed_identity=bool(service.signed_identity),
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import outbox, records
+from handoff import outbox, records, widget
 from handoff.accounts import acting_admin
 from handoff.bus import EventBus
 from handoff.errors import Conflict, Invalid, NotFound
@@ -69,12 +69,17 @@ class ServiceSettings:
     remind_after_seconds: int = DEFAULT_REMIND_AFTER
     disabled_flags: tuple[FlagKind, ...] = ()
     help_phrases: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()  # the sites that may embed the chat widget
+    widget_color: str | None = None
+    widget_greeting: str | None = None
+    signed_identity: bool = False  # `Handoff.identify` must be signed by the host's server
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceUpdate:
     service: ServiceView
     new_bot_secret: str | None = None  # the bot's signing secret, when this change created it: show once
+    new_identity_secret: str | None = None  # the widget's identity secret, when this change created it
 
 
 class Services:
@@ -133,6 +138,10 @@ class Services:
             remind_after_seconds=service.remind_after_seconds,
             disabled_flags=service.disabled_flags,
             help_phrases=service.help_phrases,
+            allowed_origins=service.allowed_origins,
+            widget_color=service.widget_color,
+            widget_greeting=service.widget_greeting,
+            signed_identity=service.signed_identity,
         )
 
     def answered_by(self, service: ServiceView) -> AnsweredBy:
@@ -224,7 +233,7 @@ class Services:
         customer told; a first bot URL creates the bot's signing secret (returned once)."""
         settings = self._checked(slug, settings)
         events: list[Event] = []
-        new_secret = None
+        new_secret = new_identity_secret = None
         async with self._db.write() as session:
             acting = await acting_admin(session, agent)
             service = await _service(session, slug, lock=True)
@@ -235,6 +244,8 @@ class Services:
             _apply(service, settings)
             if settings.bot_url and not service.bot_secret:
                 new_secret = service.bot_secret = secrets.token_urlsafe(32)
+            if settings.signed_identity and not service.identity_secret:
+                new_identity_secret = service.identity_secret = secrets.token_urlsafe(32)
             after = records.service_view(service)
             changed = _differences(previous, settings)
             if changed:
@@ -243,7 +254,7 @@ class Services:
         if before != after:
             events.insert(0, ServiceChanged(before, after, agent.id if agent else None))
         await self._publish(events)
-        return ServiceUpdate(after, new_secret)
+        return ServiceUpdate(after, new_secret, new_identity_secret)
 
     async def rotate_bot_secret(self, *, slug: str, agent: AgentRef | None) -> str:
         """A new signing secret for the service's bot webhook (the old one stops working): show it once."""
@@ -260,6 +271,17 @@ class Services:
             )
             view = records.service_view(service)
         await self._publish([ServiceChanged(view, view, agent.id if agent else None)])  # the AI re-reads it
+        return secret
+
+    async def rotate_identity_secret(self, *, slug: str, agent: AgentRef | None) -> str:
+        """A new secret for the chat widget's signed identities (signatures made with the old one stop
+        being accepted): show it once."""
+        secret = secrets.token_urlsafe(32)
+        async with self._db.write() as session:
+            acting = await acting_admin(session, agent)
+            service = await _service(session, slug, lock=True)
+            service.identity_secret = secret
+            _audit(session, "identity_secret_rotated", acting, service)
         return secret
 
     async def archive(self, *, slug: str, agent: AgentRef | None, end_live: bool = False) -> ServiceView:
@@ -396,6 +418,9 @@ class Services:
             knowledge_dir=knowledge_dir,
             disabled_flags=tuple(k for k in FLAG_KINDS if k in settings.disabled_flags),
             help_phrases=_phrases(settings.help_phrases),
+            allowed_origins=widget.check_origins(settings.allowed_origins),
+            widget_color=widget.check_color(settings.widget_color),
+            widget_greeting=widget.check_greeting(settings.widget_greeting),
         )
 
     async def _publish(self, events: Sequence[Event]) -> None:
@@ -451,6 +476,10 @@ def _apply(service: Service, settings: ServiceSettings) -> None:
     service.remind_after_seconds = settings.remind_after_seconds
     service.disabled_flags = list(settings.disabled_flags) or None
     service.help_phrases = list(settings.help_phrases) or None
+    service.allowed_origins = list(settings.allowed_origins) or None
+    service.widget_color = settings.widget_color
+    service.widget_greeting = settings.widget_greeting
+    service.signed_identity = settings.signed_identity
 
 
 def _audited(settings: ServiceSettings) -> dict[str, Any]:

@@ -109,6 +109,11 @@ class ServiceView:
     disabled_flags: tuple[FlagKind, ...] = ()
     help_phrases: tuple[str, ...] = ()
     archived: bool = False
+    # The chat widget: the sites that may embed the chat (none: no site may), its look, signed identities.
+    allowed_origins: tuple[str, ...] = ()
+    widget_color: str | None = None  # None: the default (widget.DEFAULT_COLOR)
+    widget_greeting: str | None = None  # None: the chat page's own greeting
+    signed_identity: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, orm_insert_sentinel, relationship
@@ -67,6 +68,13 @@ class Service(Base):
     disabled_flags: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # flag kinds turned off
     help_phrases: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # an admin's own triggers
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The chat widget (issue 23): the sites that may embed the chat, its colour and greeting, and whether
+    # `Handoff.identify` must be signed by the host's server (HMAC-SHA256 of the external id, this secret).
+    allowed_origins: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    widget_color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    widget_greeting: Mapped[str | None] = mapped_column(Text, nullable=True)
+    identity_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    signed_identity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Account(Base):
