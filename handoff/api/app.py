@@ -56,7 +56,7 @@ def create_app(core: Core, *, manage_core: bool = True) -> FastAPI:
         max_bytes=core.settings.max_body_bytes,
         timeout_seconds=core.settings.body_timeout_seconds,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=core.widget.frame_ancestors)
     app.add_middleware(RequestTimer, histogram=core.metrics.http)
     app.add_exception_handler(HandoffError, _handoff_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

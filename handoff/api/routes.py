@@ -19,7 +19,7 @@ from handoff.api.schemas import (
 )
 from handoff.conversations import Location
 from handoff.core import Core
-from handoff.errors import NotFound, Unauthorized
+from handoff.errors import Forbidden, NotFound, Unauthorized
 from handoff.events import AgentTyping
 from handoff.streams import Feed, FeedOverflow, TooManyStreams
 from handoff.views import MessageView
@@ -81,6 +81,12 @@ async def start_conversation(
     Without a `location`, it is looked up from the client's address.
     """
     customer = body.customer
+    identity = await core.widget.identity(
+        body.service,
+        name=customer.name if customer else None,
+        external_id=customer.external_id if customer else None,
+        signature=customer.signature if customer else None,
+    )
     if body.location is not None:
         location: Location | None = Location(**body.location.model_dump())
     else:
@@ -89,8 +95,8 @@ async def start_conversation(
     started = await core.conversations.start(
         service_slug=body.service,
         text=body.text,
-        customer_name=customer.name if customer else None,
-        customer_external_id=customer.external_id if customer else None,
+        customer_name=identity.name,
+        customer_external_id=identity.external_id,
         location=location,
     )
     result = started.conversation.to_api()
@@ -228,3 +234,29 @@ async def post_ai_message(
         conversation_id=conversation_id, text=body.text, answered=body.answered, agent_name=body.agent
     )
     return message.to_api()
+
+
+@router.get("/services/{slug}/widget")
+async def widget_settings(
+    slug: Annotated[str, Path(max_length=64)],
+    core: CoreDep,
+    response: Response,
+    origin: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """What the chat widget (`/widget.js`) shows before its chat opens: the service's name, colour and
+    greeting, and where its chat is. Readable by the pages of the service's allowed origins (CORS); 403 for
+    a page of any other site."""
+    embedding = await core.widget.embedding(slug)
+    if origin is not None:
+        if not embedding.allows(origin):
+            raise Forbidden("this site is not among the service's allowed origins for the chat widget")
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Vary"] = "Origin"
+    service = embedding.service
+    return {
+        "service": service.slug,
+        "name": service.name,
+        "color": embedding.color,
+        "greeting": embedding.greeting,
+        "chat_path": f"/chat/{service.slug}?embed=1",
+    }

@@ -34,6 +34,8 @@ class Problem(BaseModel):
 ERRORS = {
     400: "the body is not JSON, or its Content-Length is not a number",
     401: "no valid conversation token or service API key",
+    403: "the customer's identity is not signed though the service requires it, or the page's site is not "
+    "among the service's allowed origins",
     404: "no such service, conversation or message",
     409: "the conversation's state doesn't allow this now",
     413: "the body is larger than the limit",
@@ -71,6 +73,12 @@ class _Body(BaseModel):
 class CustomerIn(_Body):
     name: Str | None = ShortText
     external_id: Str | None = ShortText
+    signature: Str | None = Field(
+        default=None,
+        max_length=200,
+        description="hex HMAC-SHA256 of external_id with the service's identity secret (its chat widget "
+        "settings); required when the service requires signed identities",
+    )
 
 
 class LocationIn(_Body):

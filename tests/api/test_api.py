@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -14,7 +15,8 @@ from handoff.core import Core
 from handoff.events import MessageAdded
 from handoff.settings import Settings
 from handoff.views import AgentRef
-from models import AttentionFlag, Message
+from handoff.widget import NOT_SIGNED, sign
+from models import AttentionFlag, Conversation, Message
 from tests.support import free_port, metric_figures
 
 pytestmark = pytest.mark.usefixtures("shop")
@@ -431,3 +433,64 @@ async def test_not_ready_while_the_database_cannot_be_reached() -> None:
     await nowhere.db.dispose()
     assert gone.status_code == 503
     assert gone.json()["status"] == "not ready" and gone.json()["database"].startswith("unreachable")
+
+
+async def test_the_widget_reads_its_settings_only_from_an_allowed_site(
+    api: httpx.AsyncClient, core: Core, admin: AgentRef
+) -> None:
+    now = core.services.settings_of(await core.services.get("shop"))
+    await core.services.update(
+        slug="shop",
+        settings=replace(now, allowed_origins=("https://shop.example.com",), widget_color="#00aa55"),
+        agent=admin,
+    )
+    allowed = await api.get("/api/v1/services/shop/widget", headers={"Origin": "https://shop.example.com"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://shop.example.com"
+    assert allowed.headers["vary"] == "Origin"
+    assert allowed.json() == {
+        "service": "shop",
+        "name": "Shop",
+        "color": "#00aa55",
+        "greeting": "Ask us anything: our assistant answers right away.",
+        "chat_path": "/chat/shop?embed=1",
+    }
+    other = await api.get("/api/v1/services/shop/widget", headers={"Origin": "https://evil.example.com"})
+    assert other.status_code == 403 and "allowed origins" in other.json()["detail"]
+    assert "access-control-allow-origin" not in other.headers
+    assert (await api.get("/api/v1/services/nothing/widget")).status_code == 404
+
+    embedded = await api.get("/chat/shop?embed=1")
+    policy = embedded.headers["content-security-policy"]
+    assert "frame-ancestors https://shop.example.com" in policy and "script-src-attr 'none'" in policy
+    assert "x-frame-options" not in embedded.headers
+    for path in ("/chat/shop", "/chat/nothing?embed=1", "/handoff?embed=1"):
+        framed = await api.get(path)
+        assert "frame-ancestors 'none'" in framed.headers["content-security-policy"], path
+    assert (await api.get("/chat/shop")).headers["x-frame-options"] == "DENY"
+
+
+async def test_a_service_that_requires_signed_identities_refuses_an_unsigned_customer(
+    api: httpx.AsyncClient, core: Core, admin: AgentRef
+) -> None:
+    now = core.services.settings_of(await core.services.get("shop"))
+    update = await core.services.update(slug="shop", settings=replace(now, signed_identity=True), agent=admin)
+    secret = update.new_identity_secret
+    assert secret is not None
+    for customer in (
+        {"name": "Eve", "external_id": "c-42"},
+        {"name": "Eve", "external_id": "c-42", "signature": sign("guessed", "c-42")},
+        {"name": "Eve"},
+    ):
+        refused = await api.post("/api/v1/conversations", json={"service": "shop", "customer": customer})
+        assert refused.status_code == 403 and refused.json() == {"detail": NOT_SIGNED}, customer
+    async with core.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Conversation)) == 0  # nothing kept
+    signed = {"name": "Grace", "external_id": "c-42", "signature": sign(secret, "c-42")}
+    started = await api.post("/api/v1/conversations", json={"service": "shop", "customer": signed})
+    assert started.status_code == 201
+    async with core.db.read() as session:
+        stored = await session.get(Conversation, started.json()["id"])
+        assert stored is not None and (stored.customer_name, stored.customer_external_id) == ("Grace", "c-42")
+    anonymous = await api.post("/api/v1/conversations", json={"service": "shop", "text": "Hello"})
+    assert anonymous.status_code == 201
