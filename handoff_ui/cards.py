@@ -51,6 +51,11 @@ def location(view: ConversationView) -> str:
     return ", ".join(part for part in (view.city, view.region) if part) or "Unknown location"
 
 
+def customer_and_location(view: ConversationView) -> str:
+    """ "Ada Lovelace · Berlin, Land Berlin": the customer's name when the chat widget named them."""
+    return f"{view.customer_name} · {location(view)}" if view.customer_name else location(view)
+
+
 class Cell(ui.element, component="components/cell.js"):
     """A <div> (or `tag`) that is its own Vue component: a change inside it re-renders only it (cell.js)."""
 
@@ -85,7 +90,7 @@ def face_of(view: ConversationView, viewers: tuple[Viewer, ...] = ()) -> dict[st
             }
             for flag in view.open_flags
         ],
-        "where": location(view),
+        "where": customer_and_location(view),
         "question": view.opening_question or "(no question yet)",
         "started_at": iso_utc(view.started_at),
         "waiting_since": iso_utc(since) if (since := view.waiting_since) else "",

@@ -24,7 +24,7 @@ from handoff.events import (
     ViewersChanged,
 )
 from handoff.views import AgentRef, CannedReplyView, ConversationView, MessageView
-from handoff_ui.cards import badge, flag_explanation, initials, location
+from handoff_ui.cards import badge, customer_and_location, flag_explanation, initials
 from handoff_ui.live import Live
 from handoff_ui.transcript import Transcript
 from handoff_ui.words import (
@@ -190,9 +190,9 @@ class ConversationPanel:
             badge(STATUS_WORDS[view.status], color=STATUS_COLORS[view.status])
             if view.agent_name:
                 badge(view.agent_name, color="primary", outline=True)
-            ui.label(f"{location(view)} · {view.service_slug} · {MODE_WORDS[view.service_mode]}").classes(
-                "text-caption text-grey-8"
-            )
+            ui.label(
+                f"{customer_and_location(view)} · {view.service_slug} · {MODE_WORDS[view.service_mode]}"
+            ).classes("text-caption text-grey-8")
         self._flags.clear()
         with self._flags:
             for flag in view.open_flags:

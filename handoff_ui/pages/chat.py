@@ -2,42 +2,71 @@
 
 The conversation is kept in the browser's session, so a reload brings the customer back into it. AI,
 human and system messages arrive live, and "An agent is typing..." while the agent who took over types.
+
+`/chat/<slug>?embed=1&host=<origin>` is the same chat inside the chat widget's frame on another site
+(`/widget.js`, handoff/widget.py). A cross-site frame gets no cookies and often no storage, so there the
+conversation is the host page's to keep: the widget hands its id and token in (`handoff:hello`), the frame
+hands a new one out (`handoff:conversation`), and tells of each answer (`handoff:message`, the bubble's
+unread count), all by `postMessage` with the host's origin only (static/embed.js). Only the service's allowed
+origins may frame it (security_headers.py) or receive what it posts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from html import escape
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import FileResponse
 from nicegui import app, ui
+from nicegui.events import GenericEventArguments
 
 from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
 from handoff.events import AgentTyping, MessageAdded, ServiceModeChanged
 from handoff.views import MessageView
+from handoff.widget import DEFAULT_GREETING, Embedding, Identity
+from handoff_ui import STATIC
 from handoff_ui.components.submit import Typed, on_submit
 from handoff_ui.live import Live
 from handoff_ui.transcript import Transcript
 from handoff_ui.words import TYPING
 
 TOO_FAST = "You are sending messages very quickly. Please wait a moment and try again."
+NOT_HERE = "This chat can't be shown on this site."
 ROLE_NAMES = {"user": "You", "ai": "Assistant", "system": ""}
 # How long "An agent is typing..." stays after the last sign of typing (the console tells every 2-3 s).
 TYPING_SHOWN_SECONDS = 6.0
 
 
 class ChatScreen:
-    def __init__(self, core: Core, live: Live, slug: str, address: str | None) -> None:
+    """The chat, on its own page or (`embedding`) inside the chat widget's frame on the host page `host`."""
+
+    def __init__(
+        self,
+        core: Core,
+        live: Live,
+        slug: str,
+        address: str | None,
+        embedding: Embedding | None = None,
+        host: str | None = None,
+    ) -> None:
         self._core = core
         self._live = live
         self._slug = slug
         self._address = address or "unknown"
+        self._embedding = embedding
+        self._host = host
         self._conversation: dict[str, str] | None = None
+        self._identity = Identity()
         self._hint: ui.label | None = None
         self._typing_ends: asyncio.TimerHandle | None = None
 
     def _stored(self) -> dict[str, Any]:
+        if self._embedding is not None:  # the host page keeps it (handoff:conversation), not this frame
+            return {}
         chats: dict[str, Any] = app.storage.user.setdefault("chats", {})
         return chats
 
@@ -54,17 +83,20 @@ class ChatScreen:
         if stored and await self._resumable(stored):
             self._conversation = stored
             history = await self._core.conversations.messages(stored["id"])
-        ui.query("body").classes("bg-grey-2")
+        embedded = self._embedding is not None
+        ui.query("body").classes("bg-white hf-embedded" if embedded else "bg-grey-2")
         with ui.column().classes("hf-chat w-full max-w-2xl mx-auto no-wrap q-pa-sm gap-2"):
-            with ui.row().classes("w-full items-center"):
-                ui.icon("support_agent", size="md").classes("text-primary")
-                ui.label(service.name).classes("text-h6")
+            if not embedded:  # in the widget, its panel's own header names the service
+                with ui.row().classes("w-full items-center"):
+                    ui.icon("support_agent", size="md").classes("text-primary")
+                    ui.label(service.name).classes("text-h6")
             self._scroll = ui.scroll_area().classes("w-full grow bg-white rounded-borders")
             with self._scroll:
                 self._transcript = Transcript(caption=_caption, below=self._rating_buttons)
                 if not history:
-                    self._hint = ui.label("Ask us anything: our assistant answers right away.")
-                    self._hint.classes("text-grey-7 q-pa-sm")
+                    greeting = self._embedding.greeting if self._embedding is not None else DEFAULT_GREETING
+                    self._hint = ui.label(greeting).classes("text-grey-7 q-pa-sm")
+                    self._hint.props("data-testid=chat-greeting")
             self._typing = (
                 ui.label(TYPING).classes("hf-typing q-px-sm").props("data-testid=typing aria-live=polite")
             )
@@ -84,13 +116,80 @@ class ChatScreen:
         self._live.message_added.subscribe(self._on_message)
         self._live.mode_changed.subscribe(self._on_mode)
         self._live.agent_typing.subscribe(self._on_typing)
-        ui.context.client.on_delete(self._stop_typing)
+        client = self._client = ui.context.client
+        client.on_delete(self._stop_typing)
+        if embedded:
+            ui.on("handoff_hello", self._on_hello)
+            ui.on("handoff_identify", self._on_identify)
+            client.on_connect(lambda: self._post({"type": "handoff:ready"}))
+
+    # -- inside the chat widget ----------------------------------------------------------------------------
+
+    def _post(self, message: dict[str, Any]) -> None:
+        """To the host page (static/embed.js posts it to the host's origin only)."""
+        if self._embedding is not None and not self._client.is_deleted:
+            self._client.run_javascript(f"window.handoffEmbed.post({json.dumps(message)})")
+
+    async def _on_hello(self, event: GenericEventArguments) -> None:
+        """The widget's first words: the conversation the host page keeps, and who the customer is."""
+        args = event.args if isinstance(event.args, dict) else {}
+        given = args.get("conversation")
+        if self._conversation is None and isinstance(given, dict):
+            stored = {k: given.get(k) for k in ("id", "token")}
+            if all(isinstance(v, str) and 0 < len(v) <= 100 for v in stored.values()):
+                if await self._resumable(stored):  # type: ignore[arg-type]
+                    await self._resume(stored)  # type: ignore[arg-type]
+                else:
+                    self._post({"type": "handoff:conversation", "conversation": None})  # ended or unknown
+        identity = args.get("identity")
+        if isinstance(identity, dict):
+            await self._identify(identity, args.get("request"))
+
+    async def _resume(self, stored: dict[str, str]) -> None:
+        self._conversation = stored
+        history = await self._core.conversations.messages(stored["id"])
+        if history and self._hint is not None:
+            self._hint.delete()
+            self._hint = None
+        for message in history:
+            self._transcript.append(message)
+        self._scroll.scroll_to(percent=1.0)
+
+    async def _on_identify(self, event: GenericEventArguments) -> None:
+        args = event.args if isinstance(event.args, dict) else {}
+        identity = args.get("identity")
+        await self._identify(identity if isinstance(identity, dict) else {}, args.get("request"))
+
+    async def _identify(self, given: dict[str, Any], request: object) -> None:
+        """`Handoff.identify`: checked (signed, where the service requires it), kept for the conversation
+        this customer starts, and put on the one under way. The host page hears whether it was accepted."""
+        answer: dict[str, Any] = {"type": "handoff:identified", "request": request, "ok": True}
+        try:
+            self._identity = await self._core.widget.identity(
+                self._slug,
+                name=given.get("name"),
+                external_id=given.get("external_id"),
+                signature=given.get("signature"),
+            )
+            if self._conversation is not None and (self._identity.name or self._identity.external_id):
+                await self._core.conversations.identify(
+                    conversation_id=self._conversation["id"],
+                    name=self._identity.name,
+                    external_id=self._identity.external_id,
+                )
+        except HandoffError as error:
+            answer.update(ok=False, error=str(error))
+        self._post(answer)
+
+    # -- live --------------------------------------------------------------------------------------------
 
     def _on_message(self, event: MessageAdded) -> None:
         if self._conversation and event.message.conversation_id == self._conversation["id"]:
             self._append(event.message)
             if event.message.role == "human":
                 self._stop_typing()
+            if event.message.role != "user":  # the bubble counts what came while the panel was closed
+                self._post({"type": "handoff:message", "role": event.message.role})
 
     def _on_typing(self, event: AgentTyping) -> None:
         if not self._conversation or event.conversation_id != self._conversation["id"]:
@@ -161,11 +260,18 @@ class ChatScreen:
             if self._conversation is None:
                 location = self._core.locator.locate(self._address)
                 started = await self._core.conversations.start(
-                    service_slug=self._slug, text=text, location=location
+                    service_slug=self._slug,
+                    text=text,
+                    location=location,
+                    customer_name=self._identity.name,
+                    customer_external_id=self._identity.external_id,
                 )
                 self._conversation = {"id": started.conversation.id, "token": started.token}
-                self._stored()[self._slug] = self._conversation
-                app.storage.user["chats"] = self._stored()
+                if self._embedding is not None:
+                    self._post({"type": "handoff:conversation", "conversation": self._conversation})
+                else:
+                    self._stored()[self._slug] = self._conversation
+                    app.storage.user["chats"] = self._stored()
                 if started.first_message:
                     self._append(started.first_message)
             else:
@@ -195,14 +301,33 @@ class ChatScreen:
 
 def register(core: Core, live: Live) -> None:
     @ui.page("/chat/{slug}", title="Chat")
-    async def chat(slug: str, request: Request) -> None:
+    async def chat(slug: str, request: Request, embed: str = "", host: str = "") -> None:
         peer = request.client.host if request.client else None
         address = core.locator.client_address(peer, request.headers.get("x-forwarded-for"))
-        screen = ChatScreen(core, live, slug, address)
         try:
-            await screen.build()
+            embedding = None
+            if embed == "1":
+                embedding = await core.widget.embedding(slug)
+                if not embedding.allows(host):
+                    ui.label(NOT_HERE).classes("text-h6 absolute-center").props("data-testid=not-allowed")
+                    return
+                # Before NiceGUI's own script, which reads sessionStorage as it loads (embed.js).
+                ui.add_head_html(
+                    f'<script src="/handoff-static/embed.js" data-host="{escape(host.rstrip("/").lower())}">'
+                    "</script>"
+                )
+            await ChatScreen(core, live, slug, address, embedding, host).build()
         except NotFound:
             ui.label("This chat does not exist.").classes("text-h6 absolute-center")
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget_script() -> FileResponse:
+        """The chat widget for any website (static/widget.js): one script tag."""
+        return FileResponse(
+            STATIC / "widget.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
 
 
 def _caption(message: MessageView) -> str:

@@ -39,8 +39,9 @@ services, **Set all services** at the top right changes them all at once.
 
 ### Conversation cards
 Each card shows whether the AI is answering (**AI Active**, green) or a human has it (**Paused**, yellow),
-the specialist agent handling it, the customer's city and region, the opening question, when it started
-and how many messages were exchanged. Cards that need attention come first, then the most recently active.
+the specialist agent handling it, the customer's city and region (after their name, when your site's chat
+widget named them), the opening question, when it started and how many messages were exchanged. Cards that
+need attention come first, then the most recently active.
 A long list shows the first cards of each service and how many more there are; **Show more** reveals them.
 A card that needs attention also shows how long the customer has been waiting ("Waiting 2 min"), and the
 initials of any colleague who has the conversation open (hover for their names). The header shows who of the

@@ -12,6 +12,7 @@ from handoff.events import ServiceChanged
 from handoff.services import ServiceSettings
 from handoff.tuning import Preview
 from handoff.views import ANSWERED_BY, FLAG_KINDS, MODES, AgentRef, ServiceView
+from handoff.widget import DEFAULT_COLOR, DEFAULT_GREETING, snippet
 from handoff_ui.components.api_keys import ApiKeys
 from handoff_ui.components.canned_replies import CannedRepliesEditor
 from handoff_ui.components.confirm import confirm, confirm_ai_only
@@ -24,6 +25,8 @@ from handoff_ui.words import AI_WORDS, CANCEL, FLAG_WORDS, MODE_WORDS, SAVE
 THRESHOLD = "Negative Feedback threshold"
 REMIND_AFTER = "Remind after (seconds)"
 PHRASES = "Help Requested trigger phrases (one per line)"
+ORIGINS = "Allowed origins (one per line)"
+SIGNED = "Require signed identity"
 
 
 def preview_text(preview: Preview) -> str:
@@ -112,6 +115,7 @@ class ServicePage:
                     "flat no-caps dense"
                 )
                 self._ai.on_value_change(self._show_ai)
+            self._widget_section(guard, s)
             with ui.row().classes("gap-2"):
                 guard.save_button(ui.button(SAVE, on_click=self.save).props("no-caps"))
                 ui.button(CANCEL, on_click=self.cancel).props("flat no-caps")
@@ -124,9 +128,61 @@ class ServicePage:
                 )
                 ui.button("Archive service", on_click=self._archive).props("outline color=negative no-caps")
         self._show_ai()
+        self._show_identity()
         self._show_archived()
         await self._show_preview()
         self._live.service_changed.subscribe(self._on_changed)
+
+    def _widget_section(self, guard: UnsavedGuard, s: ServiceSettings) -> None:
+        """The snippet a site pastes to show this service's chat bubble, and who may embed it, how it looks
+        and whether the site must sign who its customers are."""
+        base = self._core.settings.public_url or str(ui.context.client.request.base_url)
+        code = snippet(base, self.service.slug)
+        with ui.card().classes("w-full q-pa-md gap-3").props("data-testid=widget-settings"):
+            ui.label("Chat widget").classes("text-subtitle1")
+            ui.label(
+                "Paste this into your site's pages, before </body>: a chat bubble opens this service's chat."
+            ).classes("text-grey-8")
+            with ui.row().classes("w-full items-center no-wrap gap-2"):
+                ui.label(code).classes("font-mono text-caption break-all q-pa-sm bg-grey-2 col").props(
+                    "data-testid=widget-snippet"
+                )
+                ui.button(icon="content_copy", on_click=lambda: ui.clipboard.write(code)).props(
+                    "flat dense aria-label=Copy"
+                ).tooltip("Copy")
+            self._origins = guard.track(
+                ui.textarea(ORIGINS, value="\n".join(s.allowed_origins))
+                .props("outlined autogrow placeholder=https://shop.example.com")
+                .classes("w-full"),
+                field="allowed_origins",
+            )
+            ui.label("Only these sites may show the chat; with none, it shows on no site.").classes(
+                "text-caption text-grey-7"
+            )
+            with ui.row().classes("w-full gap-3"):
+                self._color = guard.track(
+                    ui.color_input(
+                        "Colour", value=s.widget_color or "", placeholder=DEFAULT_COLOR, preview=True
+                    )
+                    .props("outlined maxlength=7")
+                    .classes("w-48"),
+                    field="widget_color",
+                )
+                self._greeting = guard.track(
+                    ui.input("Greeting", value=s.widget_greeting or "").props("outlined").classes("col"),
+                    field="widget_greeting",
+                )
+                self._greeting.props["placeholder"] = DEFAULT_GREETING
+            self._signed = guard.track(ui.switch(SIGNED, value=s.signed_identity), field="signed_identity")
+            ui.label(
+                "Names given with Handoff.identify are accepted only when your server signs the external id."
+            ).classes("text-caption text-grey-7")
+            self._rotate_identity = ui.button(
+                "Rotate identity secret", on_click=self._rotate_identity_secret
+            ).props("flat no-caps dense")
+
+    def _show_identity(self) -> None:
+        self._rotate_identity.set_visibility(self.service.signed_identity)
 
     def _shown_threshold(self) -> float:
         """The service's own threshold, or the detector's default that it uses without one."""
@@ -165,6 +221,10 @@ class ServicePage:
             help_phrases=tuple((self._phrases.value or "").splitlines()),
             answered_by=self._ai.value,
             bot_url=(self._bot_url.value or None) if self._ai.value == "bot" else self._saved.bot_url,
+            allowed_origins=tuple((self._origins.value or "").splitlines()),
+            widget_color=self._color.value or None,
+            widget_greeting=self._greeting.value or None,
+            signed_identity=bool(self._signed.value),
         )
 
     async def save(self) -> None:
@@ -186,6 +246,8 @@ class ServicePage:
         ui.notify("Saved.", type="positive")
         if update.new_bot_secret:
             show_once("The bot's signing secret", update.new_bot_secret)
+        if update.new_identity_secret:
+            show_once("The widget's identity secret", update.new_identity_secret)
 
     def cancel(self) -> None:
         self._show_saved(self.service)
@@ -204,8 +266,13 @@ class ServicePage:
         self.guard.reset(self._phrases, "\n".join(s.help_phrases))
         self.guard.reset(self._ai, s.answered_by)
         self.guard.reset(self._bot_url, s.bot_url or "")
+        self.guard.reset(self._origins, "\n".join(s.allowed_origins))
+        self.guard.reset(self._color, s.widget_color or "")
+        self.guard.reset(self._greeting, s.widget_greeting or "")
+        self.guard.reset(self._signed, s.signed_identity)
         self._notice.set_visibility(False)
         self._show_ai()
+        self._show_identity()
         self._show_archived()
         self.guard.saved()
 
@@ -228,6 +295,25 @@ class ServicePage:
             ui.notify(str(error), type="warning")
             return
         show_once("The bot's new signing secret", secret)
+
+    async def _rotate_identity_secret(self) -> None:
+        confirmed = await confirm(
+            "Rotate the identity secret?",
+            "Identities your site signs with the old secret stop being accepted until it uses the new one.",
+            action="Rotate",
+            danger=True,
+            test_id="confirm-rotate-identity",
+        )
+        if not confirmed:
+            return
+        try:
+            secret = await self._core.services.rotate_identity_secret(
+                slug=self.service.slug, agent=self._agent
+            )
+        except HandoffError as error:
+            ui.notify(str(error), type="warning")
+            return
+        show_once("The widget's new identity secret", secret)
 
     async def _archive(self) -> None:
         live = self._live.index.count(self.service.slug)

@@ -9,7 +9,9 @@ from nicegui import ui
 from nicegui.testing import User
 
 from handoff.core import Core
+from handoff.errors import Forbidden
 from handoff.views import AgentRef
+from handoff.widget import sign
 from handoff_ui.components.page import ONLY_ADMINS
 from handoff_ui.live import Live
 from tests.support import ai_reply
@@ -247,3 +249,68 @@ async def test_retention_says_what_it_would_delete_and_asks_first(
     click(user, "Delete and save")
     await user.should_see("0 ended conversations are older than 365 days", retries=50)
     assert await core.retention.days() == 365
+
+
+async def test_the_chat_widget_is_set_up_on_the_service_page(user: User, console: tuple[Core, Live]) -> None:
+    """The snippet to paste, the sites that may show it (checked, written as browsers send them), its look,
+    and signed identities: the secret shown once on turning them on, a rotation that retires the old one."""
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop", answered_by="knowledge")
+    await log_in(user, core)
+    await user.open("/services/shop")
+    await user.should_see("Chat widget")
+    (code,) = [e for e in by_test_id(user, "widget-snippet") if isinstance(e, ui.label)]
+    assert code.text.endswith('/widget.js" data-service="shop" async></script>')
+    assert code.text.startswith('<script src="http')
+    assert not [
+        b for b in user.find(kind=ui.button).elements if b.text == "Rotate identity secret" and b.visible
+    ]
+
+    typed(user, "Allowed origins (one per line)", "shop.example.com")
+    click(user, "Save")
+    await until(lambda: "is not an origin" in (field(user, "Allowed origins (one per line)").error or ""))
+    assert (await core.services.get("shop")).allowed_origins == ()
+
+    typed(
+        user,
+        "Allowed origins (one per line)",
+        "https://Shop.Example.com:443/\nhttp://localhost:8000",
+        clear=True,
+    )
+    (color,) = user.find(kind=ui.color_input).elements
+    (signed,) = [s for s in user.find(kind=ui.switch).elements if s.text == "Require signed identity"]
+    with user.client:  # type: ignore[union-attr]
+        color.value = "#00AA55"
+        signed.value = True
+    typed(user, "Greeting", "Hi! Ask the shop anything.")
+    click(user, "Save")
+    await user.should_see("Shown only once: copy it now.", retries=50)
+    (secret,) = [e for e in by_test_id(user, "secret") if isinstance(e, ui.label)]
+    first_secret = secret.text
+    service = await core.services.get("shop")
+    assert service.allowed_origins == ("https://shop.example.com", "http://localhost:8000")
+    assert (service.widget_color, service.widget_greeting, service.signed_identity) == (
+        "#00aa55",
+        "Hi! Ask the shop anything.",
+        True,
+    )
+    who = await core.widget.identity(
+        "shop", name="Ada", external_id="c-1", signature=sign(first_secret, "c-1")
+    )
+    assert who.verified
+    click(user, "Done")
+
+    rotate = button(user, "Rotate identity secret")
+    await until(lambda: rotate.visible)
+    click(user, "Rotate identity secret")
+    await user.should_see("Rotate the identity secret?", retries=50)
+    user.find(marker="confirm-action").click()
+    await user.should_see("The widget's new identity secret", retries=50)
+    (secret,) = [  # the first dialog is closed (a browser deletes it as it hides: the simulated one doesn't)
+        e for e in by_test_id(user, "secret") if isinstance(e, ui.label) and e.text != first_secret
+    ]
+    with pytest.raises(Forbidden):
+        await core.widget.identity("shop", name="Ada", external_id="c-1", signature=sign(first_secret, "c-1"))
+    assert (
+        await core.widget.identity("shop", external_id="c-1", signature=sign(secret.text, "c-1"))
+    ).verified

@@ -10,6 +10,7 @@ from handoff.errors import Forbidden, Invalid, NotFound
 from handoff.services import ServiceSettings
 from handoff.views import AgentRef
 from handoff.widget import NOT_SIGNED, check_color, check_greeting, check_origins, sign, snippet
+from handoff_ui import STATIC
 from models import Conversation
 
 
@@ -164,3 +165,8 @@ async def test_identify_names_the_customer_of_a_conversation_under_way(core: Cor
         conversation_id=started.conversation.id, name=None, external_id=None
     )
     assert kept.customer_name == "Grace Hopper"
+
+
+def test_the_widget_script_stays_small() -> None:
+    """The issue's budget for what every page of a customer's site loads: under 15 kB, as served."""
+    assert (STATIC / "widget.js").stat().st_size < 15_000
