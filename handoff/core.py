@@ -149,7 +149,7 @@ class Core:
             webhooks=Webhooks(db=db, bus=bus, guard=guard),
             webhook_worker=worker,
             event_log=EventLog(),
-            widget=Widget(db=db),
+            widget=Widget(db=db, services=services),
         )
 
     async def start(self) -> None:

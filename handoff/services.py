@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -258,31 +258,27 @@ class Services:
 
     async def rotate_bot_secret(self, *, slug: str, agent: AgentRef | None) -> str:
         """A new signing secret for the service's bot webhook (the old one stops working): show it once."""
-        secret = secrets.token_urlsafe(32)
-        async with self._db.write() as session:
-            acting = await acting_admin(session, agent)
-            service = await _service(session, slug, lock=True)
-            service.bot_secret = secret
-            _audit(
-                session,
-                "bot_secret_rotated",
-                acting,
-                service,
-            )
-            view = records.service_view(service)
+        secret, view = await self._new_secret(slug, agent, "bot_secret")
         await self._publish([ServiceChanged(view, view, agent.id if agent else None)])  # the AI re-reads it
         return secret
 
     async def rotate_identity_secret(self, *, slug: str, agent: AgentRef | None) -> str:
         """A new secret for the chat widget's signed identities (signatures made with the old one stop
         being accepted): show it once."""
+        secret, _ = await self._new_secret(slug, agent, "identity_secret")
+        return secret
+
+    async def _new_secret(
+        self, slug: str, agent: AgentRef | None, column: Literal["bot_secret", "identity_secret"]
+    ) -> tuple[str, ServiceView]:
+        """A new random secret in `column` (admins only), audited as "<column>_rotated"."""
         secret = secrets.token_urlsafe(32)
         async with self._db.write() as session:
             acting = await acting_admin(session, agent)
             service = await _service(session, slug, lock=True)
-            service.identity_secret = secret
-            _audit(session, "identity_secret_rotated", acting, service)
-        return secret
+            setattr(service, column, secret)
+            _audit(session, f"{column}_rotated", acting, service)
+            return secret, records.service_view(service)
 
     async def archive(self, *, slug: str, agent: AgentRef | None, end_live: bool = False) -> ServiceView:
         """Take the service off the console and the chat. Refused while it has live conversations, unless

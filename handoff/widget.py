@@ -16,6 +16,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -24,6 +25,9 @@ from handoff import records
 from handoff.errors import Forbidden, Invalid, NotFound
 from handoff.views import ServiceView
 from models import Database, Service
+
+if TYPE_CHECKING:  # services.py checks its settings with this module's rules
+    from handoff.services import Services
 
 DEFAULT_COLOR = "#1976d2"  # Quasar's primary, the console's own
 DEFAULT_GREETING = "Ask us anything: our assistant answers right away."  # the chat page's own
@@ -116,7 +120,10 @@ class Embedding:
     """What the embedded chat needs to know of its service."""
 
     service: ServiceView
-    allowed_origins: tuple[str, ...]
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return self.service.allowed_origins
 
     @property
     def color(self) -> str:
@@ -134,19 +141,16 @@ class Widget:
     """Reads a service's widget settings for the embedded chat and the headers that guard it, and checks the
     identities host pages give."""
 
-    def __init__(self, *, db: Database) -> None:
+    def __init__(self, *, db: Database, services: Services) -> None:
         self._db = db
+        self._services = services
 
     async def embedding(self, slug: str) -> Embedding:
         """A live service's widget settings; NotFound for an unknown or archived one."""
-        async with self._db.read() as session:
-            service = await session.scalar(
-                select(Service).where(Service.slug == slug, Service.archived_at.is_(None))
-            )
-            if service is None:
-                raise NotFound(f"no service {slug!r}")
-            view = records.service_view(service)
-        return Embedding(view, view.allowed_origins)
+        service = await self._services.get(slug)
+        if service.archived:
+            raise NotFound(f"no service {slug!r}")
+        return Embedding(service)
 
     async def frame_ancestors(self, slug: str) -> tuple[str, ...]:
         """The origins that may frame this service's embedded chat (none for an unknown service)."""

@@ -46,6 +46,7 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 WITHOUT_POLICY = ("/docs", "/redoc")
+EMBEDDED_HEADERS = {k: v for k, v in HEADERS.items() if k != "X-Frame-Options"}  # frame-ancestors decides
 
 
 def embedded_policy(origins: tuple[str, ...]) -> str:
@@ -74,7 +75,7 @@ class SecurityHeadersMiddleware:
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             if query.get("embed") == ["1"]:
                 policy = embedded_policy(await self.frame_ancestors(chat.group(1)))
-                headers_to_add = {k: v for k, v in HEADERS.items() if k != "X-Frame-Options"}
+                headers_to_add = EMBEDDED_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -169,10 +169,12 @@
     }
   });
 
-  bubble.addEventListener("click", function () {
+  function toggle() {
     if (isOpen) close();
     else open();
-  });
+  }
+
+  bubble.addEventListener("click", toggle);
   shadow.querySelector(".close").addEventListener("click", close);
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && isOpen) {
@@ -185,10 +187,7 @@
     version: 1,
     open: open,
     close: close,
-    toggle: function () {
-      if (isOpen) close();
-      else open();
-    },
+    toggle: toggle,
     unread: function () {
       return unread;
     },

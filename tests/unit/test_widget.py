@@ -3,11 +3,12 @@ and who may frame the embedded chat."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from handoff.core import Core
 from handoff.errors import Forbidden, Invalid, NotFound
-from handoff.services import ServiceSettings
 from handoff.views import AgentRef
 from handoff.widget import NOT_SIGNED, check_color, check_greeting, check_origins, sign, snippet
 from handoff_ui import STATIC
@@ -81,10 +82,7 @@ def test_the_snippet_is_one_line_with_the_servers_address() -> None:
 async def settings(core: Core, admin: AgentRef, **changes: object) -> str | None:
     service = await core.services.get("shop")
     now = core.services.settings_of(service)
-    update = await core.services.update(
-        slug="shop", settings=ServiceSettings(**{**{f: getattr(now, f) for f in now.__slots__}, **changes}),
-        agent=admin,
-    )  # fmt: skip
+    update = await core.services.update(slug="shop", settings=replace(now, **changes), agent=admin)
     return update.new_identity_secret
 
 
