@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from handoff.bus import InProcessBus
 from handoff.core import Core
 from handoff.errors import HandoffError, NotFound
 from handoff.false_alarms import as_csv
@@ -27,23 +28,28 @@ def build_core(settings: Settings) -> Core:
 
 async def _prepare(settings: Settings) -> str:
     """Migrate, create the first admin of an empty database, and return the persisted session secret."""
-    core = Core.create(settings)
+    core = Core.create(settings, bus=InProcessBus())  # nothing to tell other processes yet
     try:
-        await core.db.migrate()
-        first = await core.accounts.ensure_first_admin(
-            email=settings.admin_email, password=settings.admin_password
-        )
-        if first is not None and first.generated_password is not None:
-            print(f"Created the first admin: {first.email} with password {first.generated_password}")
-            print("Shown only once: keep it, or set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD.")
-        elif first is not None:
-            print(f"Created the first admin: {first.email}")
-        if settings.sample_data and not await core.services.all():
-            for service in await add_sample_services(core):
-                print(f"Created the sample service {service.name}: chat at /chat/{service.slug}")
-        return await core.accounts.session_secret()
+        async with core.db.startup_lock():
+            return await _prepare_locked(core, settings)
     finally:
         await core.db.dispose()
+
+
+async def _prepare_locked(core: Core, settings: Settings) -> str:
+    await core.db.migrate()
+    first = await core.accounts.ensure_first_admin(
+        email=settings.admin_email, password=settings.admin_password
+    )
+    if first is not None and first.generated_password is not None:
+        print(f"Created the first admin: {first.email} with password {first.generated_password}")
+        print("Shown only once: keep it, or set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD.")
+    elif first is not None:
+        print(f"Created the first admin: {first.email}")
+    if settings.sample_data and not await core.services.all():
+        for service in await add_sample_services(core):
+            print(f"Created the sample service {service.name}: chat at /chat/{service.slug}")
+    return await core.accounts.session_secret()
 
 
 async def add_sample_services(core: Core) -> list[ServiceView]:
@@ -71,6 +77,12 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
     from handoff.logs import configure
 
     configure(settings.log_format, settings.log_level)
+    if settings.redis_url:  # several processes: a browser moved to another one finds its storage there
+        from nicegui.storage import Storage
+
+        if not Storage.redis_url:  # NICEGUI_REDIS_URL, when given, wins
+            Storage.redis_url = settings.redis_url
+            Storage.redis_key_prefix = settings.redis_key_prefix + "nicegui:"
     secret = asyncio.run(_prepare(settings))
     core = build_core(settings)
     app = create_app(core)
@@ -134,6 +146,7 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
     core = Core.create(settings)
     try:
         await core.db.migrate()
+        await core.bus.start()  # with Redis, what a command changes shows live on every server's pages
         if args.command == "detection":
             alarms = await core.false_alarms.recorded(args.detector)
             if args.output is None:
@@ -161,6 +174,7 @@ async def _with_core(settings: Settings, args: argparse.Namespace) -> str:
             return f"{service.id} {service.slug}"
         return await core.keys.create(slug=args.slug, agent=None)
     finally:
+        await core.bus.stop()
         await core.db.dispose()
 
 

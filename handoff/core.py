@@ -23,7 +23,7 @@ from handoff.logs import EventLog
 from handoff.metrics import Metrics
 from handoff.notes import Notes
 from handoff.presence import Presence
-from handoff.ratelimit import RateLimiter
+from handoff.ratelimit import Limiter, RateLimiter, RedisRateLimiter
 from handoff.reports import Reports
 from handoff.responders.external_bot import ExternalBotResponder
 from handoff.responders.knowledge import KnowledgeCache, KnowledgeResponder
@@ -57,7 +57,7 @@ class Core:
     streams: MessageStreams
     responders: ResponderWorker
     locator: Locator
-    chat_limiter: RateLimiter
+    chat_limiter: Limiter
     notes: Notes
     canned_replies: CannedReplies
     presence: Presence
@@ -76,6 +76,10 @@ class Core:
         cls, settings: Settings, *, bus: EventBus | None = None, detectors: Sequence[Detector] = ()
     ) -> Core:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        if bus is None and settings.redis_url:
+            from handoff.redis_bus import RedisBus  # only a scaled-out server needs the Redis client
+
+            bus = RedisBus(settings.redis_url, stream=settings.redis_key_prefix + "events")
         bus = bus or InProcessBus()
         conversations = Conversations(
             db=db, bus=bus, detectors=detectors, max_text_chars=settings.max_text_chars
@@ -137,7 +141,15 @@ class Core:
                 ),
             ),
             locator=Locator(database=settings.geoip_database, trusted_proxies=settings.trusted_proxies),
-            chat_limiter=RateLimiter(per_minute=settings.chat_messages_per_minute),
+            chat_limiter=(
+                RedisRateLimiter(
+                    settings.redis_url,
+                    per_minute=settings.chat_messages_per_minute,
+                    prefix=settings.redis_key_prefix + "chat:",
+                )
+                if settings.redis_url
+                else RateLimiter(per_minute=settings.chat_messages_per_minute)
+            ),
             notes=Notes(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             canned_replies=CannedReplies(db=db, bus=bus, max_text_chars=settings.max_text_chars),
             presence=presence,
@@ -156,6 +168,8 @@ class Core:
         """Migrate the schema, open the location database and start the live feeds and the AI."""
         await self.db.migrate()
         await asyncio.to_thread(self.locator.open)
+        await self.bus.start()
+        self.presence.start()
         self.streams.start()
         self.responders.start(self.bus)
         self.retention.start()
@@ -171,6 +185,9 @@ class Core:
         await self.retention.stop()
         self.responders.stop()
         self.streams.stop()
+        if isinstance(self.chat_limiter, RedisRateLimiter):
+            await self.chat_limiter.close()
+        await self.bus.stop()
         await self.bus.drain()
         self.locator.close()
         await self.db.dispose()

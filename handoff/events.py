@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from handoff.views import (
     AccountView,
@@ -19,7 +20,10 @@ from handoff.views import (
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Base of every event."""
+    """Base of every event. With several processes, every event goes to every process (`handoff.wire`) unless
+    its class is `local_only`."""
+
+    local_only: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +179,10 @@ class CannedRepliesChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class ViewersChanged(Event):
-    """Who has the conversation open in a console now (coalesced: at most one per conversation per moment)."""
+    """Who has the conversation open in a console now, on every process (coalesced: at most one per
+    conversation per moment). Each process works it out from its own tabs and the others' PresenceReported."""
+
+    local_only: ClassVar[bool] = True
 
     conversation_id: str
     viewers: tuple[Viewer, ...]
@@ -183,7 +190,9 @@ class ViewersChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class OnlineChanged(Event):
-    """Who of the team has a console page open now."""
+    """Who of the team has a console page open now, on any process."""
+
+    local_only: ClassVar[bool] = True
 
     agents: tuple[Viewer, ...]
 
@@ -203,3 +212,31 @@ class WebhooksChanged(Event):
     senders look at the outbox now."""
 
     webhook_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceReported(Event):
+    """One process's console tabs: who has which conversation open there and who is online there. Sent when
+    they change and every few seconds as a heartbeat, so a process that dies is forgotten by the others."""
+
+    origin: str
+    viewers: tuple[tuple[str, tuple[Viewer, ...]], ...]  # (conversation id, its viewers on that process)
+    online: tuple[Viewer, ...]
+    final: bool = False  # the process is stopping: forget its tabs now
+
+
+@dataclass(frozen=True, slots=True)
+class EventsMissed(Event):
+    """This process may have missed other processes' events (its link to them broke, or they said they could
+    not send): whatever it keeps from events must be read again from the database."""
+
+    local_only: ClassVar[bool] = True
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResyncRequested(Event):
+    """Sent by a process whose events could not all reach the others (its queue for Redis overflowed while
+    Redis was away): every other process reads its state again from the database."""
+
+    reason: str

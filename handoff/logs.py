@@ -81,7 +81,7 @@ class EventLog:
         self._subscription: Subscription | None = None
 
     def start(self, bus: EventBus) -> None:
-        self._subscription = bus.subscribe(Event, self._on_event)
+        self._subscription = bus.subscribe(Event, self._on_event, local_only=True)
 
     def stop(self) -> None:
         if self._subscription is not None:

@@ -105,9 +105,9 @@ class Metrics:
 
     def start(self, bus: EventBus) -> None:
         self._subscriptions = [
-            bus.subscribe(MessageAdded, self._on_message),
-            bus.subscribe(FlagOpened, self._on_flag),
-            bus.subscribe(ConversationUpdated, self._on_update),
+            bus.subscribe(MessageAdded, self._on_message, local_only=True),  # each process counts its own
+            bus.subscribe(FlagOpened, self._on_flag, local_only=True),
+            bus.subscribe(ConversationUpdated, self._on_update, local_only=True),
         ]
 
     def stop(self) -> None:

@@ -167,6 +167,7 @@ def card_from(
         ended_at=conversation.ended_at,
         is_demo=conversation.is_demo,
         open_flags=tuple(flags),
+        revision=conversation.revision or 0,
     )
 
 
@@ -241,6 +242,9 @@ def load(session: Session, conversation_ids: Sequence[str], *, lock: bool) -> di
             locked = loaded[conversation.id] = Locked(conversation, service, holder_name, open_flags=[])
         if flag is not None:
             locked.open_flags.append(flag)
+    if lock:  # locked to be changed: its next card is a newer one, whichever process writes it
+        for locked in loaded.values():
+            locked.conversation.revision = (locked.conversation.revision or 0) + 1
     return loaded
 
 

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     chat_messages_per_minute: int = 20  # per customer address, on the chat page
     streams_per_conversation: int = 5  # open event streams; a new one closes the oldest
     streams_per_address: int = 50  # open event streams per client address; more are refused (429)
+    redis_url: str | None = None  # several processes on one PostgreSQL: events between them, shared limits
+    redis_key_prefix: str = "handoff:"  # every key this server writes in Redis starts so (one Redis, many)
     metrics_token: str | None = None  # GET /metrics needs "Authorization: Bearer <it>"; absent when unset
     body_timeout_seconds: float = 30.0  # an API request's whole body must arrive within this (else 408)
     openai_base_url: str | None = None  # an OpenAI-compatible chat-completions endpoint answers when set

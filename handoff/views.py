@@ -170,6 +170,7 @@ class ConversationView:
     ended_at: datetime | None = None
     is_demo: bool = False
     open_flags: tuple[FlagView, ...] = field(default_factory=tuple)
+    revision: int = 0  # higher is newer: of two cards of one conversation, the one to keep
 
     @property
     def active(self) -> bool:

@@ -331,7 +331,7 @@ class WebhookWorker:
         self._client = httpx.AsyncClient(
             timeout=self._timeout, follow_redirects=False, trust_env=False, transport=self._transport
         )
-        self._subscription = bus.subscribe(Event, self._on_event)
+        self._subscription = bus.subscribe(Event, self._on_event, local_only=True)
         self._task = asyncio.create_task(self._run(), name="webhook-worker")
 
     def _on_event(self, event: Event) -> None:

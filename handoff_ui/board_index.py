@@ -7,12 +7,13 @@ database for its cards and holds only the cards it renders.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 
-from handoff.views import ConversationView
+from handoff.views import ConversationView, Stats
 
 SortKey = tuple[bool, float, str]
+ENDED_KEPT = 10_000  # the revisions of this many ended conversations: a late older card is not revived
 
 
 def sort_key(view: ConversationView) -> SortKey:
@@ -24,10 +25,12 @@ class BoardIndex:
     def __init__(self) -> None:
         self._views: dict[str, ConversationView] = {}
         self._order: dict[str, list[tuple[SortKey, str]]] = defaultdict(list)
+        self._ended: OrderedDict[str, int] = OrderedDict()  # conversation -> the revision that ended it
 
     def load(self, views: Iterable[ConversationView]) -> None:
         self._views.clear()
         self._order.clear()
+        self._ended.clear()
         for view in views:
             if view.active:
                 self._views[view.id] = view
@@ -35,8 +38,20 @@ class BoardIndex:
         for order in self._order.values():
             order.sort()
 
-    def apply(self, view: ConversationView) -> None:
-        """Take the newest snapshot of a card; an ended conversation leaves the index."""
+    def is_stale(self, view: ConversationView) -> bool:
+        """Whether a newer card of this conversation is already here (or ended it): with several processes,
+        one's event can arrive after another's newer one."""
+        kept = self._views.get(view.id)
+        if kept is not None:
+            return view.revision < kept.revision
+        ended = self._ended.get(view.id)
+        return ended is not None and view.revision <= ended
+
+    def apply(self, view: ConversationView) -> bool:
+        """Take the newest snapshot of a card (an ended conversation leaves the index); False when it is older
+        than the one kept, which stays."""
+        if self.is_stale(view):
+            return False
         old = self._views.pop(view.id, None)
         if old is not None:
             order = self._order[old.service_slug]
@@ -46,6 +61,11 @@ class BoardIndex:
         if view.active:
             self._views[view.id] = view
             bisect.insort(self._order[view.service_slug], (sort_key(view), view.id))
+        else:
+            self._ended[view.id] = view.revision
+            if len(self._ended) > ENDED_KEPT:
+                self._ended.popitem(last=False)
+        return True
 
     def get(self, conversation_id: str) -> ConversationView | None:
         return self._views.get(conversation_id)
@@ -72,3 +92,12 @@ class BoardIndex:
 
     def count(self, service_slug: str) -> int:
         return len(self._order[service_slug])
+
+    def stats(self) -> Stats:
+        """The counters, as the cards here make them."""
+        views = self._views.values()
+        return Stats(
+            active=len(views),
+            attention=sum(view.needs_attention for view in views),
+            paused=sum(view.paused for view in views),
+        )

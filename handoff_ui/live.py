@@ -1,8 +1,10 @@
 """The core's events relayed to NiceGUI once per process; the ordered cards and the counters kept here once.
 
 Pages subscribe to these NiceGUI events from inside their page function, so each browser tab subscribes
-once and its subscriptions end with it. The counters are kept incrementally from each card change
-(before -> after) and reconciled with the database every RECONCILE_SECONDS.
+once and its subscriptions end with it. The counters are the index's: kept as each card replaces the one
+before it here (so a card that arrives twice, or late behind a newer one from another process, changes
+nothing), and reconciled with the database every RECONCILE_SECONDS. When the bus says events may have been
+missed (`EventsMissed`: the link between processes broke), everything is read again from the database.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from handoff.events import (
     ApiKeysChanged,
     CannedRepliesChanged,
     ConversationUpdated,
+    EventsMissed,
     KnowledgeSaved,
     MessageAdded,
     NoteAdded,
@@ -31,7 +34,7 @@ from handoff.events import (
     ServiceModeChanged,
     ViewersChanged,
 )
-from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, Stats, Viewer
+from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, ServiceView, Stats, Viewer
 from handoff_ui.board_index import BoardIndex
 from handoff_ui.cards import Faces
 
@@ -78,7 +81,7 @@ class Live:
         self.index = BoardIndex()
         self._viewers: dict[str, tuple[Viewer, ...]] = {}  # conversation -> the agents with it open
         self.faces = Faces(self.viewers)
-        self._remind_after: dict[str, int] = {}  # per service slug
+        self._services: dict[str, ServiceView] = {}  # per slug, as the last event or load said
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
@@ -101,11 +104,10 @@ class Live:
             bus.subscribe(AgentTyping, self.agent_typing.emit),
             bus.subscribe(ViewersChanged, self._on_viewers),
             bus.subscribe(OnlineChanged, self._on_online),
+            bus.subscribe(EventsMissed, self._on_missed),
         ]
-        for service in await self.core.services.all():
-            self._remind_after[service.slug] = service.remind_after_seconds
+        await self._load_services()
         await self._load_index()
-        self.stats = await self.core.board.stats()
         self._reconciler = asyncio.create_task(self._reconcile_forever())
         self.started.set()
 
@@ -123,7 +125,8 @@ class Live:
 
     def remind_after(self, service_slug: str) -> int:
         """Seconds from a conversation's first flag to its first reminder, as its service says."""
-        return self._remind_after.get(service_slug, DEFAULT_REMIND_AFTER)
+        service = self._services.get(service_slug)
+        return service.remind_after_seconds if service else DEFAULT_REMIND_AFTER
 
     def viewers(self, conversation_id: str) -> tuple[Viewer, ...]:
         """The agents who have the conversation open in a console, as the last ViewersChanged said."""
@@ -141,22 +144,40 @@ class Live:
         self.online_changed.emit(event)
 
     def _on_service_added(self, event: ServiceAdded) -> None:
-        self._remind_after[event.service.slug] = event.service.remind_after_seconds
+        self._services[event.service.slug] = event.service
         self.service_added.emit(event)
 
     def _on_service_changed(self, event: ServiceChanged) -> None:
-        self._remind_after[event.after.slug] = event.after.remind_after_seconds
+        self._services[event.after.slug] = event.after
         self.service_changed.emit(event)
 
-    async def reconcile(self) -> None:
-        """Recount from the database; if the counters had drifted (a change this process never heard of),
-        reload the cards too and tell every page."""
-        stats = await self.core.board.stats()
-        if stats != self.stats:
-            await self._load_index()
-            self.stats = stats
-            self.stats_changed.emit(stats)
-            self.index_reloaded.emit()
+    async def reconcile(self, *, reload: bool = False) -> None:
+        """Recount from the database; if the counters had drifted (a change this process never heard of), or
+        with `reload`, read the cards (and the services) again and tell every page."""
+        if not reload and await self.core.board.stats() == self.stats:
+            return
+        await self._load_services(announce=True)
+        await self._load_index()
+        self.stats_changed.emit(self.stats)
+        self.index_reloaded.emit()
+
+    async def _on_missed(self, _event: EventsMissed) -> None:
+        await self.reconcile(reload=True)
+
+    async def _load_services(self, *, announce: bool = False) -> None:
+        """Read the services; with `announce`, tell the pages what changed since they last heard (a mode
+        change or a new service that another process's lost event would have told)."""
+        for service in await self.core.services.all():
+            known = self._services.get(service.slug)
+            self._services[service.slug] = service
+            if not announce or known == service:
+                continue
+            if known is None:
+                self._on_service_added(ServiceAdded(service))
+                continue
+            self.service_changed.emit(ServiceChanged(known, service, None))
+            if known.mode != service.mode:
+                self.mode_changed.emit(ServiceModeChanged(service, known.mode, None))
 
     async def _load_index(self) -> None:
         self._early = []  # changes that land while the index loads
@@ -166,7 +187,8 @@ class Live:
         finally:
             early, self._early = self._early, None
         for event in early:
-            self.index.apply(event.after)  # newer than (or the same as) what the load read
+            self.index.apply(event.after)  # kept only if newer than what the load read
+        self.stats = self.index.stats()
 
     async def _reconcile_forever(self) -> None:
         while True:
@@ -177,10 +199,12 @@ class Live:
     def _on_card(self, event: ConversationUpdated) -> None:
         if self._early is not None:
             self._early.append(event)
-        self.index.apply(event.after)
+        kept = self.index.get(event.after.id)
+        if not self.index.apply(event.after):
+            return  # an older card than the one kept (another process's event arrived late): nothing to show
         if not event.after.active:
             self.faces.forget(event.after.id)
-        before, after = _counts(event.before), _counts(event.after)
+        before, after = _counts(kept), _counts(event.after)
         if before != after:
             self.stats = Stats(
                 active=self.stats.active + after[0] - before[0],
@@ -188,8 +212,9 @@ class Live:
                 paused=self.stats.paused + after[2] - before[2],
             )
             self.stats_changed.emit(self.stats)
-        self.card_changed.emit(event)
-        was_flagged = event.before is not None and event.before.needs_attention
+        # The change as this process saw it (its pages show `kept`); another process's `before` may differ.
+        self.card_changed.emit(ConversationUpdated(kept, event.after))
+        was_flagged = kept is not None and kept.needs_attention
         if event.after.needs_attention and not was_flagged:
             self.attention_raised.emit(AttentionRaised(event.after, event.after.open_flags[-1]))
         elif was_flagged and not event.after.needs_attention:

@@ -40,6 +40,7 @@ from models import sqlite_driver
 from models.flush import Flusher, WalFile
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+STARTUP_LOCK = 0x68616E646F6666  # PostgreSQL advisory lock key: "handoff" in hex
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -189,6 +190,23 @@ class Database:
         """A read-only transaction."""
         async with self._reader() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def startup_lock(self) -> AsyncIterator[None]:
+        """Held while a process prepares the database (migrations, the first admin, the sample services), so
+        that several processes started together on one PostgreSQL database do it one after another: the first
+        does it, the others find it done. SQLite is one process's: nothing to wait for."""
+        if self.write_engine.dialect.name != "postgresql":
+            yield
+            return
+        async with self.write_engine.connect() as connection:  # a session-level advisory lock
+            await connection.exec_driver_sql(f"SELECT pg_advisory_lock({STARTUP_LOCK})")
+            await connection.commit()
+            try:
+                yield
+            finally:
+                await connection.exec_driver_sql(f"SELECT pg_advisory_unlock({STARTUP_LOCK})")
+                await connection.commit()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (run at every start)."""

@@ -133,6 +133,9 @@ class Conversation(Base):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised by every transaction that locks the row to change it: the newest card of a conversation is the
+    # one with the highest revision, whichever process's event brings it (migration 0013).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The last few customer texts, oldest first, for the detectors; None for rows older than migration 0004.
     recent_customer_texts: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 

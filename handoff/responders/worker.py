@@ -50,7 +50,7 @@ class ResponderWorker:
 
     def start(self, bus: EventBus) -> None:
         self._subscriptions = [
-            bus.subscribe(MessageAdded, self.on_message),
+            bus.subscribe(MessageAdded, self.on_message, local_only=True),  # answered once: here
             bus.subscribe(ServiceChanged, self._forget),
         ]
 

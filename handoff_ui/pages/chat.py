@@ -250,7 +250,7 @@ class ChatScreen:
         text = typed["text"].strip()
         if not text:
             return
-        if not self._core.chat_limiter.allow(self._address):
+        if not await self._core.chat_limiter.take(self._address):
             ui.notify(TOO_FAST, type="warning")
             return
         # The box empties at once, before the message is stored and shown: what the customer starts typing

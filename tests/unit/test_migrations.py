@@ -27,4 +27,4 @@ async def test_migrating_twice_changes_nothing(core: Core) -> None:
     await core.db.migrate()
     async with core.db.read() as session:
         version = await session.scalar(text("select version_num from alembic_version"))
-    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head() == "0012"
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head() == "0013"
