@@ -2,7 +2,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench bench-detection chromium
+.PHONY: install run demo test lint bench bench-detection chromium haproxy
 
 install: $(STAMP)
 
@@ -28,11 +28,21 @@ chromium:
 		fi; \
 	fi
 
+haproxy:
+	@if [ ! -x /usr/sbin/haproxy ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "installing Debian's haproxy for the scale-out tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+		else \
+			echo "no /usr/sbin/haproxy and not root: the scale-out browser tests will be skipped"; \
+		fi; \
+	fi
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: install chromium
+test: install chromium haproxy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest

@@ -147,12 +147,17 @@ class RedisBus:
                     await self._idle.wait()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # a task stuck in the client must not hold up a process that stops
+            _done, stuck = await asyncio.wait(self._tasks, timeout=5)
+            if stuck:
+                log.warning("stopping: %d Redis tasks did not end when cancelled", len(stuck))
         self._tasks = []
         if self._redis is not None:
             if self._queue:
                 log.warning("stopping with %d events not written to Redis", len(self._queue))
-            await self._redis.aclose()
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                async with asyncio.timeout(5):
+                    await self._redis.aclose()
             self._redis = None
 
     # -- sending ---------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from handoff.core import Core
 from handoff.settings import Settings
 from handoff.views import AgentRef
 from tests.receiver import Receiver
+from tests.support import POSTGRES_URL
 
 pytest_plugins = ["nicegui.testing.user_plugin"]
 
@@ -27,11 +27,6 @@ pytest_plugins = ["nicegui.testing.user_plugin"]
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API leaves an event loop running behind it."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
-
-
-POSTGRES_URL = os.environ.get(
-    "HANDOFF_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture
@@ -56,20 +51,33 @@ async def settings(tmp_path: Path, backend: str) -> AsyncIterator[Settings]:
 @asynccontextmanager
 async def scratch_postgres_database() -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards; skips when PostgreSQL is absent."""
-    url = make_url(POSTGRES_URL)
     name = f"handoff_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield await create_postgres_database(name)
+    finally:
+        await drop_postgres_database(name)
+
+
+async def create_postgres_database(name: str) -> str:
+    """CREATE DATABASE `name` and return its URL; skips the test when PostgreSQL is not reachable."""
+    url = make_url(POSTGRES_URL)
     admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
             await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except (OSError, SQLAlchemyError) as error:
-        await admin.dispose()
         pytest.skip(f"PostgreSQL is not reachable at {url.render_as_string()}: {error}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
     finally:
+        await admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(name: str) -> None:
+    admin = create_async_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    try:
         async with admin.connect() as connection:
             await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
         await admin.dispose()
 
 

@@ -142,3 +142,51 @@ def metric_figures(text: str) -> dict[str, float]:
             labels = ",".join(f'{k}="{v}"' for k, v in sample.labels.items())
             figures[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
     return figures
+
+
+HAPROXY = "/usr/sbin/haproxy"  # Debian's; `make test` installs it
+POSTGRES_URL = os.environ.get(
+    "HANDOFF_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("HANDOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class Balancer:
+    """HAProxy on a free port in front of the servers, with the example configuration (deploy/haproxy.cfg):
+    sticky sessions by the cookie HANDOFF_PROCESS, whose value names the server ("one", "two")."""
+
+    def __init__(self, one: Server, two: Server, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.env = {
+            **os.environ,
+            "HANDOFF_LB_BIND": f"127.0.0.1:{self.port}",
+            "HANDOFF_ONE": f"127.0.0.1:{one.port}",
+            "HANDOFF_TWO": f"127.0.0.1:{two.port}",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> Balancer:
+        log = self.log_path.open("ab")
+        command = [HAPROXY, "-db", "-f", str(ROOT / "deploy" / "haproxy.cfg")]
+        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # ready once both servers pass its health check
+            if self.process.poll() is not None:
+                raise RuntimeError(f"haproxy exited early:\n{self.log_path.read_text(errors='replace')}")
+            try:
+                answers = {
+                    httpx.get(f"{self.url}/healthz", timeout=1).cookies.get("HANDOFF_PROCESS") for _ in "12"
+                }
+                if answers == {"one", "two"}:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)  # polling a separate process's readiness, bounded by the deadline
+        raise TimeoutError(f"haproxy not balancing over both servers after {timeout} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)

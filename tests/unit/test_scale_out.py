@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import shutil
 import subprocess
 import types
@@ -53,9 +52,8 @@ from handoff_ui.board_index import BoardIndex
 from handoff_ui.live import Live
 from models import Account, Message, Service
 from tests.conftest import scratch_postgres_database
-from tests.support import free_port
+from tests.support import REDIS_URL, free_port
 
-REDIS_URL = os.environ.get("HANDOFF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SAMPLES = Path(__file__).resolve().parents[2] / "handoff" / "samples"
 WAIT = 20.0  # seconds a test waits for something to arrive before it fails
 
