@@ -18,25 +18,23 @@ run: install
 demo: install
 	$(PY) main.py serve --demo
 
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# $(call debian_package,binary,package,what it is for): installed from Debian's packages when missing (as root)
+define debian_package
+	@if [ ! -x $(1) ]; then \
 		if [ "$$(id -u)" = "0" ]; then \
-			echo "installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "installing Debian's $(2) for $(3)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 		else \
-			echo "no /usr/bin/chromium and not root: browser tests will be skipped"; \
+			echo "no $(1) and not root: $(3) will be skipped"; \
 		fi; \
 	fi
+endef
+
+chromium:
+	$(call debian_package,/usr/bin/chromium,chromium,the browser tests)
 
 haproxy:
-	@if [ ! -x /usr/sbin/haproxy ]; then \
-		if [ "$$(id -u)" = "0" ]; then \
-			echo "installing Debian's haproxy for the scale-out tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
-		else \
-			echo "no /usr/sbin/haproxy and not root: the scale-out browser tests will be skipped"; \
-		fi; \
-	fi
+	$(call debian_package,/usr/sbin/haproxy,haproxy,the scale-out browser tests)
 
 lint: install
 	$(VENV)/bin/ruff check .
