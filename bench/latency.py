@@ -102,8 +102,16 @@ SHOWN = """slug => [...document.querySelectorAll(
 
 
 def handoff_latency(
-    browser: Browser, server_url: str, seeded: Seeded, k: int, rounds: int, case: str = "one card"
+    browser: Browser,
+    server_url: str,
+    seeded: Seeded,
+    k: int,
+    rounds: int,
+    case: str = "one card",
+    post_url: str | None = None,
 ) -> list[float]:
+    """The pages on `server_url`; the messages posted there too, or to `post_url` (another process of the
+    same console: bench.scale_out)."""
     context = browser.new_context(viewport=VIEWPORT)
     login = context.new_page()
     log_in(login, server_url)
@@ -122,7 +130,7 @@ def handoff_latency(
 
     def message(conversation_id: str, selector: str) -> Target:
         return Target(
-            f"{server_url}/api/v1/conversations/{conversation_id}/messages",
+            f"{post_url or server_url}/api/v1/conversations/{conversation_id}/messages",
             selector,
             body={"text": "Any news about my order?"},
             headers={"Authorization": f"Bearer {seeded.tokens[conversation_id]}"},

@@ -56,7 +56,7 @@ class RedisBus:
         self._max_len = max_len
         self._buffer = buffer
         self._wire = WireFormat()
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[dict[str, bytes]] = deque()
         self._dropped = 0  # frames dropped from the queue since Redis was last written to
         self._wake: asyncio.Event | None = None
         self._back: asyncio.Event | None = None
@@ -162,7 +162,7 @@ class RedisBus:
 
     # -- sending ---------------------------------------------------------------------------------------------
 
-    def _enqueue(self, frame: bytes) -> None:
+    def _enqueue(self, frame: dict[str, bytes]) -> None:
         if len(self._queue) >= self._buffer:
             self._queue.popleft()
             self._dropped += 1
@@ -207,11 +207,11 @@ class RedisBus:
                     self._queue.popleft()
                 self.sent += sent
 
-    async def _write(self, frames: list[bytes]) -> None:
+    async def _write(self, frames: list[dict[str, bytes]]) -> None:
         assert self._redis is not None
         async with self._redis.pipeline(transaction=True) as pipe:  # all of a batch or none of it
             for frame in frames:
-                pipe.xadd(self._stream, {"f": frame}, maxlen=self._max_len, approximate=True)
+                pipe.xadd(self._stream, frame, maxlen=self._max_len, approximate=True)  # type: ignore[arg-type]
             await pipe.execute()
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -247,7 +247,7 @@ class RedisBus:
             for _stream, entries in answer or ():
                 for entry_id, fields in entries:
                     self._last_id = _text(entry_id)
-                    self._receive(fields.get(b"f", b""))
+                    self._receive(fields)
 
     async def _reconnect(self) -> None:
         """Redis answers again: read on from the last entry read (the newest, if none was), and resync."""
@@ -260,14 +260,14 @@ class RedisBus:
             self._back.set()
         self._resync("the link to Redis was down; it is back")
 
-    def _receive(self, data: bytes) -> None:
+    def _receive(self, fields: dict[bytes, bytes]) -> None:
+        if self._wire.origin_of(fields) == self.origin:
+            return  # this process's own, delivered here when it was published
         try:
-            frame = self._wire.decode(data)
+            frame = self._wire.decode(fields)
         except BadFrame as error:
             self.bad_frames += 1
             self._resync(f"an event from Redis could not be read ({error})")
-            return
-        if frame.origin == self.origin:
             return
         self.received += 1
         if isinstance(frame.event, ResyncRequested):

@@ -9,7 +9,6 @@ the test that takes Redis away starts a Redis of its own on another port.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import subprocess
@@ -43,15 +42,17 @@ from handoff.events import (
     ServiceModeChanged,
     ViewersChanged,
 )
+from handoff.handoffs import joined_text
 from handoff.ratelimit import RedisRateLimiter
 from handoff.redis_bus import RedisBus
 from handoff.settings import Settings
-from handoff.views import AgentRef, ConversationView, Viewer
+from handoff.views import AgentRef, ConversationView, MessageView, Viewer
 from handoff.wire import BadFrame, WireFormat
 from handoff_ui.board_index import BoardIndex
 from handoff_ui.live import Live
 from models import Account, Message, Service
 from tests.conftest import scratch_postgres_database
+from tests.receiver import Receiver
 from tests.support import REDIS_URL, free_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "handoff" / "samples"
@@ -319,6 +320,42 @@ async def test_an_agents_open_panel_shows_on_the_other_processes_pages(pair: tup
     )
 
 
+async def test_a_customers_event_stream_on_one_process_gets_what_is_written_through_the_other(
+    pair: tuple[Core, Core],
+) -> None:
+    one, two = pair
+    alice, _ = await agents(one)
+    await one.services.add(slug="shop", name="Shop")
+    cid = (await one.conversations.start(service_slug="shop", text="Hello")).conversation.id
+    async with one.streams.feed(cid) as feed:  # the customer's stream is on the first process
+        await two.handoffs.take_over(conversation_id=cid, agent=alice)
+        await two.handoffs.send(conversation_id=cid, agent=alice, text="Hi, Alice here")
+        texts: list[str] = []
+        async with asyncio.timeout(WAIT):
+            while "Hi, Alice here" not in texts:
+                item = await feed.next(WAIT)
+                texts += [item.text] if isinstance(item, MessageView) else []
+    assert texts == [joined_text("Alice"), "Hi, Alice here"]
+
+
+async def test_each_webhook_delivery_goes_once_however_many_processes(
+    tmp_path: Path, prefix: str, receiver: Receiver
+) -> None:
+    quick = {"webhook_allow_private_addresses": True, "webhook_backoff_seconds": 0.05}
+    async with two_processes(tmp_path, REDIS_URL, prefix, **quick) as (one, two):
+        await one.webhooks.add(url=receiver.url, events=["message.created"], by=None)
+        await two.services.add(slug="shop", name="Shop")
+        for n in range(10):
+            await (one, two)[n % 2].conversations.start(service_slug="shop", text=f"Question {n}")
+        got = await asyncio.to_thread(receiver.wait_for, 10, event="message.created")
+        for core in (one, two, one, two):  # both senders look at the outbox again: nothing goes twice
+            await core.webhook_worker.deliver_due()
+        deliveries = [
+            r.delivery for r in receiver.requests if r.headers.get("x-handoff-event") == "message.created"
+        ]
+        assert len(got) == 10 and len(deliveries) == len(set(deliveries)) == 10
+
+
 # -- shared limits and a shared start ------------------------------------------------------------------------
 
 
@@ -471,39 +508,46 @@ def test_every_event_that_leaves_a_process_comes_back_as_it_was() -> None:
     assert len(carried) >= 20 and EventsMissed not in carried and ViewersChanged not in carried
     for kind in carried:
         event = _sample(kind)
-        frame = wire.decode(wire.encode(event, "host:1:abc"))
+        fields = {key.encode(): value for key, value in wire.encode(event, "host:1:abc").items()}
+        frame = wire.decode(fields)
         assert (frame.origin, frame.event) == ("host:1:abc", event), kind
     with pytest.raises(BadFrame):
         wire.encode(EventsMissed("local"), "host:1:abc")
 
 
-TYPING = {"conversation_id": "c", "agent_name": "A"}
+TYPING = b'{"conversation_id": "c", "agent_name": "A"}'
+
+
+def _frame(
+    v: bytes = b"1", origin: bytes = b"o", type: bytes = b"AgentTyping", event: bytes = TYPING
+) -> dict:
+    return {b"v": v, b"origin": origin, b"type": type, b"event": event}
 
 
 @pytest.mark.parametrize(
-    "data",
+    "frame",
     [
-        b"not json",
-        b"[1]",
-        json.dumps({"v": 2, "origin": "o", "type": "AgentTyping", "event": TYPING}).encode(),
-        json.dumps({"v": 1, "origin": "o", "type": "Pickle", "event": {}}).encode(),
-        json.dumps({"v": 1, "origin": "o", "type": "EventsMissed", "event": {"reason": "x"}}).encode(),
-        json.dumps({"v": 1, "origin": "o", "type": "AgentTyping", "event": {"conversation_id": 5}}).encode(),
-        json.dumps({"v": 1, "type": "AgentTyping", "event": TYPING}).encode(),
+        _frame(event=b"not json"),
+        _frame(event=b"[1]"),
+        _frame(v=b"2"),
+        {b"v": b"1", b"type": b"AgentTyping", b"event": TYPING},
+        _frame(type=b"Pickle"),
+        _frame(type=b"EventsMissed", event=b'{"reason": "x"}'),
+        _frame(event=b'{"conversation_id": 5}'),
     ],
     ids=[
         "not-json",
         "not-an-object",
         "newer-version",
+        "no-origin",
         "unknown-type",
         "local-only",
         "bad-fields",
-        "no-origin",
     ],
 )
-def test_a_frame_that_does_not_fit_is_refused_whole(data: bytes) -> None:
+def test_a_frame_that_does_not_fit_is_refused_whole(frame: dict[bytes, bytes]) -> None:
     with pytest.raises(BadFrame):
-        WireFormat().decode(data)
+        WireFormat().decode(frame)
 
 
 def _card(revision: int, *, ended: bool = False, flagged: bool = False) -> ConversationView:
