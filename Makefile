@@ -43,7 +43,7 @@ lint: install
 test: install chromium haproxy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2  # two workers (pytest-xdist): each runs its share in order, browser tests last
 
 bench: install
 	$(PY) -m bench

@@ -25,7 +25,8 @@ pytest_plugins = ["nicegui.testing.user_plugin"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API leaves an event loop running behind it."""
+    """Browser tests last: Playwright's sync API leaves an event loop running behind it. With `make test`'s
+    two pytest-xdist workers this still holds for each: a worker is handed tests in this order."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
