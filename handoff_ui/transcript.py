@@ -3,6 +3,7 @@ also the agents' internal notes, in their own style, where they were written."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 from nicegui import ui
@@ -20,11 +21,15 @@ class Transcript:
         self._below = below
         self.last_id = 0
         self.last_note_id = 0
+        self._ids: list[int] = []  # the messages shown, in id order
+        self._bubbles: dict[int, ui.element] = {}
 
     def clear(self) -> None:
         self.element.clear()
         self.last_id = 0
         self.last_note_id = 0
+        self._ids.clear()
+        self._bubbles.clear()
 
     def load(self, messages: list[MessageView], notes: list[NoteView]) -> None:
         """Messages (in their order) with the notes between them where they were written."""
@@ -50,10 +55,12 @@ class Transcript:
         return True
 
     def append(self, message: MessageView) -> bool:
-        """Show the message unless it is already shown; True when it was added."""
-        if message.id <= self.last_id:
+        """Show the message unless it is already shown; True when it was added. One that arrives after a newer
+        one (with several processes, another's event can come late) takes its place by id."""
+        if message.id in self._bubbles:
             return False
-        self.last_id = message.id
+        late = message.id < self.last_id
+        self.last_id = max(self.last_id, message.id)
         with self.element:
             bubble = ui.element("div").classes(f"hf-msg {message.role}")
             bubble.props(f"data-testid=message data-role={message.role} data-message-id={message.id}")
@@ -64,4 +71,10 @@ class Transcript:
                 ui.label(message.text).classes("hf-text")  # text, never HTML
                 if self._below is not None:
                     self._below(message)
+        place = bisect.bisect(self._ids, message.id)
+        if late:
+            following = self._bubbles[self._ids[place]]
+            bubble.move(target_index=self.element.default_slot.children.index(following))
+        self._ids.insert(place, message.id)
+        self._bubbles[message.id] = bubble
         return True

@@ -3,10 +3,14 @@ with the reason, so nothing the customer typed is lost."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nicegui import ui
 from nicegui.testing import User
 
+from handoff.bus import InProcessBus
 from handoff.core import Core
+from handoff.events import MessageAdded
 from handoff_ui.live import Live
 from tests.ui.test_console import until
 
@@ -39,3 +43,33 @@ async def test_a_refused_message_comes_back_into_the_box_with_the_reason(
     assert [m.text for m in await core.conversations.messages(card.id) if m.role == "user"] == [
         "Where is my parcel?"
     ]
+
+
+async def test_a_message_that_arrives_after_a_newer_one_takes_its_place(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    """With several processes, another process's event can arrive after a newer one of this process: the
+    older message is shown all the same, in its place by id (it was dropped before)."""
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop", mode="human_only")
+    await user.open("/chat/shop")
+    box = chat_input(user)
+    with user.client:  # type: ignore[union-attr]
+        box.value = "Where is my parcel?"
+    user.find(kind=ui.button, content="Send").click()
+    (transcript,) = [e for e in user.find(kind=ui.element).elements if "hf-transcript" in e.classes]
+    await until(lambda: len(transcript.default_slot.children) == 1)  # stored and shown
+    (card,) = await core.board.active_cards("shop")
+    (first,) = await core.conversations.messages(card.id)
+
+    def reply(offset: int, text: str) -> MessageAdded:
+        return MessageAdded(replace(first, id=first.id + offset, role="human", text=text, author="Bob"), card)
+
+    assert isinstance(core.bus, InProcessBus)
+    core.bus.deliver(reply(20, "A later reply"), local=False)
+    await user.should_see("A later reply")
+    core.bus.deliver(reply(10, "An earlier reply"), local=False)  # late, from "another process"
+    await user.should_see("An earlier reply")
+    core.bus.deliver(reply(10, "An earlier reply"), local=False)  # and once only
+    shown = [child.props.get("data-message-id") for child in transcript.default_slot.children]
+    assert shown == [str(first.id + n) for n in (0, 10, 20)]
