@@ -14,6 +14,7 @@ origins may frame it (security_headers.py) or receive what it posts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from html import escape
 from typing import Any
@@ -116,6 +117,7 @@ class ChatScreen:
         self._live.message_added.subscribe(self._on_message)
         self._live.mode_changed.subscribe(self._on_mode)
         self._live.agent_typing.subscribe(self._on_typing)
+        self._live.index_reloaded.subscribe(self._catch_up)
         client = self._client = ui.context.client
         client.on_delete(self._stop_typing)
         if embedded:
@@ -211,6 +213,15 @@ class ChatScreen:
     def _on_mode(self, event: ServiceModeChanged) -> None:
         if event.service.slug == self._slug:
             self._human.set_visibility(event.service.mode != "ai_only")
+
+    async def _catch_up(self) -> None:
+        """The console read everything again (events may have been missed: the link between processes
+        broke): show what this page missed, each message once, in its place."""
+        if self._conversation is None:
+            return
+        with contextlib.suppress(NotFound):
+            for message in await self._core.conversations.messages(self._conversation["id"]):
+                self._append(message)
 
     def _append(self, message: MessageView) -> None:
         if self._transcript.append(message):

@@ -10,7 +10,8 @@ from nicegui.testing import User
 
 from handoff.bus import InProcessBus
 from handoff.core import Core
-from handoff.events import MessageAdded
+from handoff.events import EventsMissed, MessageAdded
+from handoff.views import ConversationView
 from handoff_ui.live import Live
 from tests.ui.test_console import until
 
@@ -45,12 +46,9 @@ async def test_a_refused_message_comes_back_into_the_box_with_the_reason(
     ]
 
 
-async def test_a_message_that_arrives_after_a_newer_one_takes_its_place(
-    user: User, console: tuple[Core, Live]
-) -> None:
-    """With several processes, another process's event can arrive after a newer one of this process: the
-    older message is shown all the same, in its place by id (it was dropped before)."""
-    core, _ = console
+async def customer_asks(user: User, core: Core) -> tuple[ui.element, ConversationView]:
+    """A customer of a Human Only service asks on the chat page: its transcript, once the message is stored
+    and shown, and the conversation's card."""
     await core.services.add(slug="shop", name="Web Shop", mode="human_only")
     await user.open("/chat/shop")
     box = chat_input(user)
@@ -58,8 +56,18 @@ async def test_a_message_that_arrives_after_a_newer_one_takes_its_place(
         box.value = "Where is my parcel?"
     user.find(kind=ui.button, content="Send").click()
     (transcript,) = [e for e in user.find(kind=ui.element).elements if "hf-transcript" in e.classes]
-    await until(lambda: len(transcript.default_slot.children) == 1)  # stored and shown
+    await until(lambda: len(transcript.default_slot.children) == 1)
     (card,) = await core.board.active_cards("shop")
+    return transcript, card
+
+
+async def test_a_message_that_arrives_after_a_newer_one_takes_its_place(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    """With several processes, another process's event can arrive after a newer one of this process: the
+    older message is shown all the same, in its place by id (it was dropped before)."""
+    core, _ = console
+    transcript, card = await customer_asks(user, core)
     (first,) = await core.conversations.messages(card.id)
 
     def reply(offset: int, text: str) -> MessageAdded:
@@ -73,3 +81,22 @@ async def test_a_message_that_arrives_after_a_newer_one_takes_its_place(
     core.bus.deliver(reply(10, "An earlier reply"), local=False)  # and once only
     shown = [child.props.get("data-message-id") for child in transcript.default_slot.children]
     assert shown == [str(first.id + n) for n in (0, 10, 20)]
+
+
+async def test_a_chat_page_that_missed_events_catches_up_when_the_console_reads_everything_again(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    """Another process (a second core on the same database, whose events this one never hears) answers the
+    customer; once the bus says events were missed, the customer's page shows the answer."""
+    core, _ = console
+    _, card = await customer_asks(user, core)
+    other = Core.create(core.settings)
+    await other.start()
+    try:
+        bob = await other.accounts.add(email="bob@example.com", name="Bob", password="password-1")
+        await other.handoffs.take_over(conversation_id=card.id, agent=bob)
+        await other.handoffs.send(conversation_id=card.id, agent=bob, text="Bob here, let me look")
+    finally:
+        await other.stop()
+    await core.bus.publish(EventsMissed("the link between processes broke"))
+    await user.should_see("Bob here, let me look")
