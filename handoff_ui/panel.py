@@ -7,6 +7,7 @@ every other agent's screen.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable
 
@@ -173,6 +174,21 @@ class ConversationPanel:
     def on_message(self, event: MessageAdded) -> None:
         if event.message.conversation_id == self.conversation_id and self._transcript.append(event.message):
             self._scroll.scroll_to(percent=1.0)
+
+    async def catch_up(self) -> None:
+        """The console read everything again (events may have been missed): the open conversation's messages
+        and notes it missed, each once, and its card as the index has it now."""
+        conversation_id = self.conversation_id
+        if conversation_id is None:
+            return
+        with contextlib.suppress(NotFound):
+            for message in await self._core.conversations.messages(conversation_id):
+                self._transcript.append(message)
+            for note in await self._core.notes.of(conversation_id, after=self._transcript.last_note_id):
+                self._transcript.add_note(note)
+        current = self._live.index.get(conversation_id)
+        if current is not None and conversation_id == self.conversation_id:
+            self._draw(current)
 
     def on_mode(self, event: ServiceModeChanged) -> None:
         if self.view is not None and self.view.service_slug == event.service.slug:

@@ -125,9 +125,10 @@ class HandoffScreen:
             section.show_viewers(event.conversation_id)
         self.panel.on_viewers(event)
 
-    def _resync(self) -> None:
+    async def _resync(self) -> None:
         for section in self.sections.values():
             section.sync()
+        await self.panel.catch_up()
 
     def _on_mode(self, event: ServiceModeChanged) -> None:
         section = self.sections.get(event.service.slug)

@@ -12,7 +12,7 @@ from nicegui.testing import User
 
 from handoff.core import Core
 from handoff.errors import Unauthorized
-from handoff.events import ConversationUpdated
+from handoff.events import ConversationUpdated, EventsMissed
 from handoff_ui.cards import ConversationCard
 from handoff_ui.live import Live
 from handoff_ui.services_view import PAGE_SIZE
@@ -301,6 +301,30 @@ async def test_a_change_this_process_never_heard_of_is_caught_up(
     await live.reconcile()
     await user.should_see("Written by another process")
     assert stat(user, "active") == "1"
+
+
+async def test_the_open_panel_catches_up_on_what_another_process_wrote_when_events_were_missed(
+    user: User, console: tuple[Core, Live]
+) -> None:
+    core, _ = console
+    await core.services.add(slug="shop", name="Web Shop")
+    cid = await start(core, "My router blinks red")
+    await log_in(user, core, name="Ada")
+    user.find(marker=f"card-{cid}").click()
+    await user.should_see("Take Over Conversation")
+    elsewhere = Core.create(core.settings)  # another process on the same database, with its own bus
+    try:
+        bob = await elsewhere.accounts.add(email="bob@example.com", name="Bob", password="password-1")
+        await elsewhere.handoffs.take_over(conversation_id=cid, agent=bob)
+        await elsewhere.handoffs.send(conversation_id=cid, agent=bob, text="Bob here from the other process")
+    finally:
+        await elsewhere.db.dispose()
+    await user.should_not_see("Bob here from the other process")
+    await core.bus.publish(EventsMissed("the link between processes broke"))
+    await user.should_see("Bob here from the other process")
+    await user.should_see("Bob has taken over this conversation.")  # the card as the database has it now
+    (button,) = [b for b in user.find(kind=ui.button).elements if b.text == "Take Over Conversation"]
+    assert not button.enabled
 
 
 async def test_the_open_panel_follows_a_mode_change(user: User, console: tuple[Core, Live]) -> None:
