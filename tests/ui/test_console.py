@@ -118,13 +118,19 @@ async def test_changes_from_elsewhere_appear_live_in_place(user: User, console: 
     assert stat(user, "active") == "1"
 
 
-async def test_take_over_reply_and_release_from_the_panel(user: User, console: tuple[Core, Live]) -> None:
-    core, _ = console
+async def panel_open(user: User, core: Core, text: str) -> str:
+    """Ada's console with the panel of a new Web Shop conversation (opened with `text`) open."""
     await core.services.add(slug="shop", name="Web Shop")
-    cid = await start(core, "My router blinks red")
+    cid = await start(core, text)
     await log_in(user, core, name="Ada")
     user.find(marker=f"card-{cid}").click()
     await user.should_see("Take Over Conversation")
+    return cid
+
+
+async def test_take_over_reply_and_release_from_the_panel(user: User, console: tuple[Core, Live]) -> None:
+    core, _ = console
+    cid = await panel_open(user, core, "My router blinks red")
     user.find(kind=ui.button, content="Take Over Conversation").click()
     await user.should_see("Ada (a human agent) has joined the conversation.")
     reply = user.find(kind=ui.textarea)
@@ -307,11 +313,7 @@ async def test_the_open_panel_catches_up_on_what_another_process_wrote_when_even
     user: User, console: tuple[Core, Live]
 ) -> None:
     core, _ = console
-    await core.services.add(slug="shop", name="Web Shop")
-    cid = await start(core, "My router blinks red")
-    await log_in(user, core, name="Ada")
-    user.find(marker=f"card-{cid}").click()
-    await user.should_see("Take Over Conversation")
+    cid = await panel_open(user, core, "My router blinks red")
     elsewhere = Core.create(core.settings)  # another process on the same database, with its own bus
     try:
         bob = await elsewhere.accounts.add(email="bob@example.com", name="Bob", password="password-1")
