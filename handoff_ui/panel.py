@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import Awaitable, Callable
 
 from nicegui import background_tasks, ui
@@ -112,6 +113,7 @@ class ConversationPanel:
         self._drawer.show()
         self._scroll.scroll_to(percent=1.0)
         self._core.presence.view(self._tab, conversation_id)
+        self._in_address(conversation_id)
 
     def close(self) -> None:
         self._drawer.hide()
@@ -120,6 +122,21 @@ class ConversationPanel:
     def _closed(self) -> None:
         self.view = None
         self._core.presence.view(self._tab, None)
+        self._in_address(None)
+
+    def _in_address(self, conversation_id: str | None) -> None:
+        """The page's address names the open conversation (`?conversation=`, which the page opens when it is
+        built), so a reload, here or on another process after this one died, opens the same panel."""
+        change = (
+            f"u.searchParams.set('conversation', {json.dumps(conversation_id)});"
+            if conversation_id
+            else "u.searchParams.delete('conversation');"
+        )
+        client = self._drawer.client
+        if not client.is_deleted:
+            client.run_javascript(
+                f"const u = new URL(location.href); {change} history.replaceState(history.state, '', u);"
+            )
 
     def on_note(self, event: NoteAdded) -> None:
         if event.note.conversation_id == self.conversation_id and self._transcript.add_note(event.note):

@@ -119,6 +119,10 @@ def test_a_browser_whose_process_dies_is_back_through_the_balancer_signed_in_and
 ) -> None:
     one, two, balancer = cluster
     page = agent_page(browser, contexts, balancer, "bob@example.com")
+    opened, _token = new_conversation(balancer, "My order arrived broken")
+    card(page, opened).click()  # the agent is reading it when the process dies
+    expect(page.get_by_test_id("conversation-panel")).to_contain_text("My order arrived broken")
+    expect(page).to_have_url(f"{balancer.url}/handoff?conversation={opened}")
     held_by = {c["name"]: c["value"] for c in page.context.cookies()}["HANDOFF_PROCESS"]
     victim, survivor = (one, two) if held_by == "one" else (two, one)
     victim.kill()  # SIGKILL: no goodbye to the browser, to Redis or to the balancer
@@ -126,7 +130,9 @@ def test_a_browser_whose_process_dies_is_back_through_the_balancer_signed_in_and
         expect(page.get_by_test_id("connection-status")).to_have_attribute(
             "data-state", "connected", timeout=30_000
         )
-        expect(page).to_have_url(f"{balancer.url}/handoff")  # not sent to /login: still signed in
+        # Not sent to /login (still signed in), and the same conversation open again.
+        expect(page).to_have_url(f"{balancer.url}/handoff?conversation={opened}")
+        expect(page.get_by_test_id("conversation-panel")).to_contain_text("My order arrived broken")
         expect(page.get_by_test_id("stat-active")).to_be_visible()
         moved = {c["name"]: c["value"] for c in page.context.cookies()}["HANDOFF_PROCESS"]
         assert moved != held_by
