@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from handoff.conversations import Location
 from handoff.core import Core
 from handoff.settings import Settings
 from tests.conftest import scratch_postgres_database
-from tests.support import AGENT_PASSWORD, ROOT, Server, add_agent, free_port, server_env
+from tests.support import AGENT_PASSWORD, ROOT, Server, add_agent, free_port, run_in_thread, server_env
 
 VIEWPORT = {"width": 1400, "height": 900}  # every console and floor page the benchmarks open
 CITIES = [("Berlin", "Berlin"), ("Lyon", "Auvergne-Rhône-Alpes"), ("Austin", "Texas"), ("Osaka", "Osaka")]
@@ -71,8 +69,7 @@ async def seed(url: str, count: int) -> Seeded:
 def seeded_server(count: int, **env: str) -> Iterator[tuple[Server, Seeded]]:
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever runs in this thread (Playwright)
-            seeded = pool.submit(asyncio.run, seed(url, count)).result()
+        seeded = run_in_thread(seed(url, count))  # its own event loop, whatever runs here (Playwright)
         add_agent(url, "ada@example.com", "Ada", admin=True)
         server = Server(url, Path(scratch) / "server.log", **env).start()
         try:

@@ -24,7 +24,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -34,13 +33,7 @@ from playwright.sync_api import sync_playwright
 from bench import ingest, latency
 from bench.common import Seeded, seed
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.support import CHROMIUM, CHROMIUM_ARGS, REDIS_URL, Server, add_agent, run_cli
-
-
-def _run(work: object) -> object:
-    """A coroutine on a loop of its own thread (Playwright's sync API holds this one's)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, work).result()  # type: ignore[arg-type]
+from tests.support import CHROMIUM, CHROMIUM_ARGS, REDIS_URL, Server, add_agent, run_cli, run_in_thread
 
 
 @contextlib.contextmanager
@@ -50,7 +43,7 @@ def cluster(
     """`processes` servers on a new PostgreSQL database (with `seeded` live conversations), sharing Redis
     under a prefix of their own when `redis_url` is given."""
     name = f"handoff_bench_{uuid.uuid4().hex[:12]}"
-    url = str(_run(create_postgres_database(name)))
+    url = run_in_thread(create_postgres_database(name))
     prefix = f"handoff-bench-{uuid.uuid4().hex[:8]}:"
     servers: list[Server] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -58,8 +51,7 @@ def cluster(
         if redis_url:
             env |= {"HANDOFF_REDIS_URL": redis_url, "HANDOFF_REDIS_KEY_PREFIX": prefix}
         try:
-            made = _run(seed(url, seeded)) if seeded else Seeded({}, {}, [])
-            assert isinstance(made, Seeded)
+            made = run_in_thread(seed(url, seeded)) if seeded else Seeded({}, {}, [])
             assert run_cli(url, "service", "add", "--slug", "bench", "--name", "Bench").returncode == 0
             add_agent(url, "ada@example.com", "Ada", admin=True)
             for number in range(processes):
@@ -68,7 +60,7 @@ def cluster(
         finally:
             for server in servers:
                 server.stop()
-            _run(drop_postgres_database(name))
+            run_in_thread(drop_postgres_database(name))
             if redis_url:
                 client = redis.Redis.from_url(redis_url)
                 keys = list(client.scan_iter(match=prefix + "*"))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
 from handoff.core import Core
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"  # Debian's; `make test` installs it
 CHROMIUM_ARGS = [
@@ -66,6 +71,12 @@ def add_agent(database_url: str, email: str, name: str, *, admin: bool = False) 
     added = run_cli(database_url, *args, *(["--admin"] if admin else []))
     if added.returncode != 0:
         raise RuntimeError(f"agent add failed: {added.stderr}")
+
+
+def run_in_thread(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a loop of its own thread (Playwright's sync API holds the caller's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 class Server:

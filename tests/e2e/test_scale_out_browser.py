@@ -7,11 +7,9 @@ Chromium from Debian's packages; this machine runs PostgreSQL and Redis).
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -21,7 +19,7 @@ from redis.exceptions import RedisError
 
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
-from tests.support import HAPROXY, REDIS_URL, Balancer, Server, add_agent, run_cli
+from tests.support import HAPROXY, REDIS_URL, Balancer, Server, add_agent, run_cli, run_in_thread
 
 pytestmark = [
     *BROWSER_TESTS,
@@ -30,12 +28,6 @@ pytestmark = [
         shutil.which(HAPROXY) is None, reason=f"no HAProxy at {HAPROXY} (make test installs it)"
     ),
 ]
-
-
-def _in_a_thread(work: object) -> object:
-    """Run a coroutine to its end on a loop of its own (Playwright's sync API holds this thread's loop)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, work).result()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +39,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     except (RedisError, OSError) as error:
         pytest.skip(f"Redis is not reachable at {REDIS_URL}: {error}")
     name = f"handoff_test_{uuid.uuid4().hex[:12]}"
-    url = str(_in_a_thread(create_postgres_database(name)))
+    url = run_in_thread(create_postgres_database(name))
     folder = tmp_path_factory.mktemp("scale-out")
     prefix = f"handoff-test-{uuid.uuid4().hex[:10]}:"
     env = {
@@ -77,7 +69,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
             balancer.stop()
         for server in servers:
             server.stop()
-        _in_a_thread(drop_postgres_database(name))
+        run_in_thread(drop_postgres_database(name))
         keys = list(probe.scan_iter(match=prefix + "*"))
         if keys:
             probe.delete(*keys)
