@@ -81,6 +81,24 @@ def _flag(flag: FlagView) -> dict[str, Any]:
     }
 
 
+# The events a webhook can be told about (`_told`); every other event stages nothing.
+TOLD = (
+    ConversationStarted,
+    MessageAdded,
+    FlagOpened,
+    ConversationTakenOver,
+    ConversationReleased,
+    AIResumed,
+    ConversationEnded,
+    ServiceModeChanged,
+)
+
+
+def tells(event: Event) -> bool:
+    """Whether `event` is one a webhook may be told about (so it may have staged deliveries)."""
+    return isinstance(event, TOLD)
+
+
 def _told(event: Event) -> _Told | None:
     def about(name: str, card: ConversationView, **more: Any) -> _Told:
         key = f"conversation:{card.id}"

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -42,7 +42,7 @@ from handoff.accounts import acting_admin
 from handoff.bus import EventBus, Subscription
 from handoff.errors import Invalid, NotFound
 from handoff.events import Event, WebhooksChanged
-from handoff.outbox import EVENTS, FORMATS, new_delivery, slack_text
+from handoff.outbox import EVENTS, FORMATS, new_delivery, slack_text, tells
 from handoff.responders.external_bot import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from handoff.views import AgentRef
 from models import Account, Database, Webhook, WebhookDelivery
@@ -56,6 +56,10 @@ MAX_DELAY_SECONDS = 3600.0
 OUTCOMES = ("delivered", "retried", "dead")
 PRUNE_EVERY = timedelta(hours=1)
 GATHER_SECONDS = 0.1
+# With no active endpoint, how often the worker looks for one: events don't wake it then, and an endpoint
+# added by a process whose WebhooksChanged can't reach this one (the CLI, without a shared Redis) is found,
+# with whatever was staged for it meanwhile, within this.
+RECHECK_SECONDS = 2.0
 ROUND = 500  # deliveries looked at per round
 CHAIN = 50  # of one conversation per round
 
@@ -324,22 +328,54 @@ class WebhookWorker:
         self._client: httpx.AsyncClient | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
+        # Whether an active endpoint exists, as the last look found (None: not known, or changed since). With
+        # none, no event wakes the worker (it looks again every RECHECK_SECONDS): before, every event (a
+        # card's, a page's presence) cost the server two queries a few times a second on a console that has no
+        # webhook at all.
+        self._endpoints: bool | None = None
+        self._endpoints_changed = 0  # WebhooksChanged heard so far: a look older than the last is not kept
         self.outcomes: Counter[str] = Counter()
+        self.looks = 0  # for tests and benchmarks: how many times the outbox was looked at for due deliveries
 
     def start(self, bus: EventBus) -> None:
         self._client = httpx.AsyncClient(
             timeout=self._timeout, follow_redirects=False, trust_env=False, transport=self._transport
         )
-        self._subscription = bus.subscribe(Event, self._on_event, local_only=True)
+        self._subscriptions = [
+            # Deliveries are staged by the process that made the event: its own events wake its worker.
+            bus.subscribe(Event, self._on_event, local_only=True),
+            # Endpoints added, switched on or redelivered to, in any process.
+            bus.subscribe(WebhooksChanged, self._on_webhooks_changed),
+        ]
         self._task = asyncio.create_task(self._run(), name="webhook-worker")
 
+    def wakes_for(self, event: Event) -> bool:
+        """Whether `event` may have given the worker something to send: one a webhook can be told about, while
+        an active endpoint exists (or may: not looked at yet, or changed since)."""
+        return tells(event) and self._endpoints is not False
+
     def _on_event(self, event: Event) -> None:
+        if self.wakes_for(event):
+            self._wake.set()
+
+    def _on_webhooks_changed(self, _event: WebhooksChanged) -> None:
+        self._endpoints_changed += 1
+        self._endpoints = None
         self._wake.set()
 
+    async def _any_endpoint(self) -> bool:
+        changed = self._endpoints_changed
+        async with self._db.read() as session:
+            found = bool(await session.scalar(select(exists().where(Webhook.active.is_(True)))))
+        if changed == self._endpoints_changed:  # else a change came while looking: look again when woken
+            self._endpoints = found
+        return found
+
     async def stop(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = []
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -356,8 +392,11 @@ class WebhookWorker:
                 if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                     self._pruned_at = now
                     await self.prune()
-                await self.deliver_due()
-                pause = await self._seconds_to_next()
+                if await self._any_endpoint():
+                    await self.deliver_due()
+                    pause = await self._seconds_to_next()
+                else:
+                    pause = RECHECK_SECONDS
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -424,6 +463,7 @@ class WebhookWorker:
         """The due deliveries, in chains per (endpoint, ordering key), each claimed with a lease long enough
         for its chain. A delivery is due when nothing earlier of its key still waits for a later retry or is
         being sent by another process."""
+        self.looks += 1
         now = self._clock()
         earlier = aliased(WebhookDelivery)
         blocked = (

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from handoff.core import Core
 from handoff.errors import Forbidden, Invalid
+from handoff.events import ConversationUpdated, Event, MessageAdded, WebhooksChanged
 from handoff.outbox import EVENTS
 from handoff.settings import Settings
 from handoff.views import AgentRef
@@ -225,6 +226,38 @@ async def test_the_delivery_is_written_with_the_change_and_sent_once_the_worker_
     hooked.webhook_worker.start(hooked.bus)
     (request,) = await received(receiver, 1)
     assert request.delivery == row.id
+
+
+async def test_with_no_endpoint_no_event_wakes_the_worker_and_one_added_in_any_process_is_told_at_once(
+    hooked: Core, receiver: Receiver, admin: AgentRef
+) -> None:
+    """A console without webhooks spends nothing on them per event; the first endpoint, added here or
+    announced by another process (its WebhooksChanged over the bus), is told of the next message at once."""
+    worker = hooked.webhook_worker
+    heard: list[Event] = []
+    hooked.bus.subscribe(Event, heard.append)
+    cid = (await hooked.conversations.start(service_slug="shop", text="Hello")).conversation.id
+    await hooked.bus.drain()
+    message = next(e for e in heard if isinstance(e, MessageAdded))
+    card = next(e for e in heard if isinstance(e, ConversationUpdated))
+    assert not worker.wakes_for(card)  # no webhook is ever told of a card alone
+    for _ in range(500):  # the worker's own first look finds no endpoint
+        if not worker.wakes_for(message):
+            break
+        await asyncio.sleep(0.01)
+    looks = worker.looks
+    for n in range(5):
+        await hooked.conversations.add_customer_message(conversation_id=cid, text=f"Still there? {n}")
+    await hooked.bus.drain()
+    assert not worker.wakes_for(message) and worker.looks == looks  # no endpoint: no look at the outbox
+
+    # Another process added one: only its announcement arrives here (this process's worker looks again).
+    await hooked.bus.publish(WebhooksChanged(1))
+    assert worker.wakes_for(message)
+    await hooked.webhooks.add(url=receiver.url, events=["message.created"], by=admin)
+    await hooked.conversations.add_customer_message(conversation_id=cid, text="Now you hear me")
+    (request,) = await received(receiver, 1)
+    assert json.loads(request.body)["data"]["message"]["text"] == "Now you hear me"
 
 
 async def test_private_addresses_are_refused_unless_the_server_allows_them(
