@@ -173,11 +173,29 @@
     return item.kinds.some((kind) => prefs.alert_kinds.includes(kind));
   }
 
+  // Alerts that come at one moment go out together, once the timers due then have run: one sound, the newest
+  // MAX_TOASTS as toasts and the rest straight into the fold. Reminders of customers who started waiting
+  // together come due at the same tick, holds at the same moment after a page wakes up: each used to ring and
+  // be drawn as a toast, to be folded at once (100 reminders cost every open console page 100 toasts and
+  // sounds within one second; issue 17).
+  const pending = []; // [entry, waitedFor], oldest first
+  let flush = null;
   function alert(entry, waitedFor) {
-    if (!wanted(entry.item)) return;
+    pending.push([entry, waitedFor]);
+    if (flush === null) flush = setTimeout(() => { flush = null; alertAll(pending.splice(0)); }, 0);
+  }
+
+  function alertAll(pairs) {
+    // Not one that stopped waiting meanwhile (taken over, ended), nor a kind this agent did not ask for.
+    const chosen = pairs.filter(([entry]) => waiting.get(entry.item.id) === entry && wanted(entry.item));
+    if (!chosen.length) return;
     play();
-    toast(entry.item, waitedFor);
-    desktop(entry.item, waitedFor);
+    for (const [entry, waitedFor] of chosen.slice(0, -MAX_TOASTS)) foldAway(entry.item, waitedFor);
+    for (const [entry, waitedFor] of chosen.slice(-MAX_TOASTS)) {
+      toast(entry.item, waitedFor);
+      desktop(entry.item, waitedFor);
+    }
+    showFold();
   }
 
   function play() {
@@ -219,10 +237,17 @@
       const [oldest] = toasts.keys();
       const { item: old, waitedFor: oldWait } = toasts.get(oldest);
       unToast(oldest);
-      const timer = setTimeout(() => { folded.delete(oldest); showFold(); }, TOAST_MS);
-      folded.set(oldest, { item: old, waitedFor: oldWait, timer });
+      foldAway(old, oldWait);
     }
     showFold();
+  }
+
+  // Into the fold for TOAST_MS, as if its toast had been pushed out (one that is shown as a toast stays so).
+  function foldAway(item, waitedFor) {
+    if (toasts.has(item.id)) return;
+    if (folded.has(item.id)) clearTimeout(folded.get(item.id).timer);
+    const timer = setTimeout(() => { folded.delete(item.id); showFold(); }, TOAST_MS);
+    folded.set(item.id, { item, waitedFor, timer });
   }
 
   // A toast leaves (its time is up, it was closed, its conversation stopped waiting): the newest folded one,
@@ -246,7 +271,7 @@
     let fold = document.querySelector("[data-testid=more-attention]");
     if (!folded.size) {
       if (fold) fold.remove();
-      document.body.classList.remove("hf-folded");
+      if (document.body.classList.contains("hf-folded")) document.body.classList.remove("hf-folded");
       return;
     }
     if (!fold) {
@@ -262,8 +287,10 @@
       });
       document.body.appendChild(fold);
     }
-    fold.textContent = folded.size + " more need attention";
-    document.body.classList.add("hf-folded");
+    // Written only when it changes: a class set again on the body restyles the whole page.
+    const text = folded.size + " more need attention";
+    if (fold.textContent !== text) fold.textContent = text;
+    if (!document.body.classList.contains("hf-folded")) document.body.classList.add("hf-folded");
   }
 
   function desktop(item, waitedFor) {

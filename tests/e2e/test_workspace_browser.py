@@ -229,6 +229,47 @@ def test_toasts_stay_three_fold_the_rest_and_leave_with_their_conversation(
         assert box["x"] + box["width"] <= panel["x"], "a toast lies over the panel"
 
 
+# Counts the toasts a page asks Quasar for, whether or not they stay.
+COUNT_TOASTS = """() => {
+    window.__drawn = 0;
+    const create = Quasar.Notify.create;
+    Quasar.Notify.create = (...args) => { window.__drawn += 1; return create(...args); };
+}"""
+
+
+def test_alerts_that_come_together_ring_once_and_draw_three_toasts(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    """Twelve customers ask for a human at one moment, and are reminded together: one sound each time and at
+    most three toasts drawn, the rest straight in the fold (each used to ring and be drawn, then folded)."""
+    bob = clocked_agent_page(browser, contexts, server, "bob@example.com")
+    bob.evaluate(COUNT_TOASTS)
+    raised = [help_requested(server, f"Burst question {n}")[0] for n in range(12)]
+    plays = bob.evaluate("window.__plays")
+    ring(bob, *raised)  # every hold ends at the same moment of the held clock
+    expect(toasts(bob)).to_have_count(3)
+    for cid in raised[-3:]:  # the three newest
+        expect(toasts(bob, cid)).to_have_count(1)
+    expect(bob.get_by_test_id("more-attention")).to_have_text("9 more need attention")
+    assert bob.evaluate("window.__plays") == plays + 1
+    assert bob.evaluate("window.__drawn") == 3
+
+    # Their reminders come due within the second or two it took to raise them: a sound and at most three
+    # toasts for each tick they fall in, not one of each for every reminder. (The toasts are closed and the
+    # fold emptied first: a toast closed or timed out lets a folded one in, which is drawn too.)
+    bob.get_by_test_id("more-attention").click()
+    for _ in range(3):
+        toasts(bob).first.get_by_role("button", name="Close").click()
+    expect(toasts(bob)).to_have_count(0)
+    expect(bob.get_by_test_id("more-attention")).to_have_count(0)
+    plays, drawn = bob.evaluate("window.__plays"), bob.evaluate("window.__drawn")
+    bob.clock.run_for(REMIND_AFTER * 1000)
+    expect(toasts(bob).filter(has_text=re.compile(r"waiting \d+ s"))).to_have_count(3)
+    rings = bob.evaluate("window.__plays") - plays
+    assert 1 <= rings < 12
+    assert bob.evaluate("window.__drawn") - drawn <= 3 * rings
+
+
 def test_a_reminder_rings_until_someone_takes_over_and_the_card_shows_the_wait(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
