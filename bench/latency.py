@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import httpx
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from bench.common import VIEWPORT, Seeded, floor_server, log_in, seeded_server
 from tests.support import CHROMIUM, CHROMIUM_ARGS
@@ -123,35 +123,13 @@ SHOWN = """slug => [...document.querySelectorAll(
 )].map(card => card.dataset.conversationId)"""
 
 
-def handoff_latency(
-    browser: Browser,
-    server_url: str,
-    seeded: Seeded,
-    k: int,
-    rounds: int,
-    case: str = "one card",
-    post_url: str | None = None,
-) -> Timings:
-    """The pages on `server_url`; the messages posted there too, or to `post_url` (another process of the
-    same console: bench.scale_out)."""
-    context = browser.new_context(viewport=VIEWPORT)
-    login = context.new_page()
-    log_in(login, server_url)
-    login.close()
-    pages = []
-    for _ in range(k):
-        page = context.new_page()
-        page.goto(server_url + "/handoff")
-        # The board is drawn (not the watched card: an earlier case's entering cards may have pushed it below
-        # the cards shown)
-        page.locator("[data-testid=conversation-card]").first.wait_for()
-        page.wait_for_function("window.did_handshake === true")
-        pages.append(page)
+def targets(case: str, pages: list[Page], seeded: Seeded, url: str) -> Callable[[int], Target]:
+    """What each round of `case` posts (to `url`) and which element of the pages shows it (CASES)."""
     choose = random.Random(17)
 
     def message(conversation_id: str, selector: str) -> Target:
         return Target(
-            f"{post_url or server_url}/api/v1/conversations/{conversation_id}/messages",
+            f"{url}/api/v1/conversations/{conversation_id}/messages",
             selector,
             body={"text": "Any news about my order?"},
             headers={"Authorization": f"Bearer {seeded.tokens[conversation_id]}"},
@@ -177,6 +155,43 @@ def handoff_latency(
             below = [c for c, s in seeded.services.items() if s == slug and c not in on_screen]
         return message(choose.choice(below), section)
 
+    return target
+
+
+def console_pages(
+    browser: Browser, url: str, k: int, before_open: Callable[[Page], None] = lambda _page: None
+) -> tuple[BrowserContext, list[Page]]:
+    """K pages of /handoff signed in as Ada, each drawn and connected; `before_open` sees each page first."""
+    context = browser.new_context(viewport=VIEWPORT)
+    login = context.new_page()
+    log_in(login, url)
+    login.close()
+    pages = []
+    for _ in range(k):
+        page = context.new_page()
+        before_open(page)
+        page.goto(url + "/handoff")
+        # The board is drawn (not a given card: an earlier case's entering cards may have pushed it below the
+        # cards shown)
+        page.locator("[data-testid=conversation-card]").first.wait_for()
+        page.wait_for_function("window.did_handshake === true")
+        pages.append(page)
+    return context, pages
+
+
+def handoff_latency(
+    browser: Browser,
+    server_url: str,
+    seeded: Seeded,
+    k: int,
+    rounds: int,
+    case: str = "one card",
+    post_url: str | None = None,
+) -> Timings:
+    """The pages on `server_url`; the messages posted there too, or to `post_url` (another process of the
+    same console: bench.scale_out)."""
+    context, pages = console_pages(browser, server_url, k)
+    target = targets(case, pages, seeded, post_url or server_url)
     with httpx.Client() as client:
         timings = collect(pages, client, rounds, target)
     context.close()
