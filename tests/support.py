@@ -9,14 +9,20 @@ import socket
 import subprocess
 import sys
 import time
+import types
+import typing
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields, is_dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
+from handoff import events as events_module
 from handoff.core import Core
+from handoff.events import Event
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,3 +207,35 @@ class Balancer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
+
+
+def sample_of(kind: Any) -> Any:
+    """A value of the annotated type (an event of that class, say), for tests that cover every event type."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Literal:
+        return args[0]
+    if origin in (typing.Union, types.UnionType):
+        return sample_of(next(arg for arg in args if arg is not type(None)))
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return (sample_of(args[0]),)
+        return tuple(map(sample_of, args))
+    if is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: sample_of(hints[f.name]) for f in fields(kind) if f.init})
+    return {
+        str: "text é <b>",
+        int: 7,
+        float: 0.5,
+        bool: True,
+        datetime: datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
+    }[kind]
+
+
+def event_types() -> list[type[Event]]:
+    """Every event class there is (handoff.events)."""
+    return [
+        value
+        for value in vars(events_module).values()
+        if isinstance(value, type) and issubclass(value, Event) and value is not Event
+    ]

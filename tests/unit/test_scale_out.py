@@ -12,13 +12,10 @@ import asyncio
 import logging
 import shutil
 import subprocess
-import types
-import typing
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import fields, is_dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,6 @@ from sqlalchemy import func, select
 
 import main
 from detection.defaults import default_detectors
-from handoff import events as events_module
 from handoff.bus import EventBus
 from handoff.core import Core
 from handoff.errors import AlreadyClaimed
@@ -53,7 +49,7 @@ from handoff_ui.live import Live
 from models import Account, Message, Service
 from tests.conftest import scratch_postgres_database
 from tests.receiver import Receiver
-from tests.support import REDIS_URL, free_port
+from tests.support import REDIS_URL, event_types, free_port, sample_of
 
 SAMPLES = Path(__file__).resolve().parents[2] / "handoff" / "samples"
 WAIT = 20.0  # seconds a test waits for something to arrive before it fails
@@ -476,38 +472,13 @@ async def test_with_redis_away_each_process_serves_its_own_and_resyncs_when_it_i
 # -- the wire format and the newest card -------------------------------------------------------------------
 
 
-def _sample(kind: Any) -> Any:
-    """A value of the annotated type, for a round trip of every event type there is."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin is typing.Literal:
-        return args[0]
-    if origin in (typing.Union, types.UnionType):
-        return _sample(next(arg for arg in args if arg is not type(None)))
-    if origin is tuple:
-        return (_sample(args[0]),) if len(args) == 2 and args[1] is Ellipsis else tuple(map(_sample, args))
-    if is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _sample(hints[f.name]) for f in fields(kind) if f.init})
-    return {
-        str: "text é <b>",
-        int: 7,
-        float: 0.5,
-        bool: True,
-        datetime: datetime(2026, 12, 3, 9, 30, tzinfo=UTC),
-    }[kind]
-
-
 def test_every_event_that_leaves_a_process_comes_back_as_it_was() -> None:
     wire = WireFormat()
-    kinds = [
-        value
-        for value in vars(events_module).values()
-        if isinstance(value, type) and issubclass(value, Event) and value is not Event
-    ]
+    kinds = event_types()
     carried = [kind for kind in kinds if not kind.local_only]
     assert len(carried) >= 20 and EventsMissed not in carried and ViewersChanged not in carried
     for kind in carried:
-        event = _sample(kind)
+        event = sample_of(kind)
         fields = {key.encode(): value for key, value in wire.encode(event, "host:1:abc").items()}
         frame = wire.decode(fields)
         assert (frame.origin, frame.event) == ("host:1:abc", event), kind
@@ -551,7 +522,7 @@ def test_a_frame_that_does_not_fit_is_refused_whole(frame: dict[bytes, bytes]) -
 
 
 def _card(revision: int, *, ended: bool = False, flagged: bool = False) -> ConversationView:
-    card: ConversationView = _sample(ConversationView)
+    card: ConversationView = sample_of(ConversationView)
     return replace(
         card,
         id="c1",

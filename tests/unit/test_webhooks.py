@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from handoff import outbox
 from handoff.core import Core
 from handoff.errors import Forbidden, Invalid
 from handoff.events import ConversationUpdated, Event, MessageAdded, WebhooksChanged
@@ -23,6 +24,7 @@ from handoff.views import AgentRef
 from handoff.webhooks import RefusedAddress
 from models import WebhookDelivery
 from tests.receiver import Received, Receiver
+from tests.support import event_types, sample_of
 
 BACKENDS = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
@@ -258,6 +260,16 @@ async def test_with_no_endpoint_no_event_wakes_the_worker_and_one_added_in_any_p
     await hooked.conversations.add_customer_message(conversation_id=cid, text="Now you hear me")
     (request,) = await received(receiver, 1)
     assert json.loads(request.body)["data"]["message"]["text"] == "Now you hear me"
+
+
+def test_the_worker_wakes_for_exactly_the_events_a_webhook_is_told_of() -> None:
+    """`outbox.tells` (what wakes the worker) and what `stage` tells endpoints agree for every event type, so
+    a new webhook event can't be staged and then wait for the worker's next look."""
+    kinds = event_types()
+    assert len(kinds) >= 20
+    for kind in kinds:
+        event = sample_of(kind)
+        assert outbox.tells(event) == (outbox._told(event) is not None), kind
 
 
 async def test_private_addresses_are_refused_unless_the_server_allows_them(
