@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from playwright.sync_api import CDPSession, Page, WebSocket, sync_playwright
@@ -56,7 +56,7 @@ class Meter:
     """One page's counters, read before and after a stretch."""
 
     cdp: CDPSession
-    received: Received = field(default_factory=Received)
+    received: Received
 
     def read(self) -> dict[str, float]:
         metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
@@ -78,9 +78,13 @@ def measure(conversations: int, k: int, rounds: int, cases: tuple[str, ...]) -> 
     figures: dict[str, object] = {}
     with sync_playwright() as playwright, seeded_server(conversations) as (server, seeded):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        received = [Received() for _ in range(k)]
-        watching = iter(received)
-        context, pages = console_pages(browser, server.url, k, lambda page: next(watching).watch(page))
+        received: list[Received] = []
+
+        def watch(page: Page) -> None:  # before the page opens its socket
+            received.append(Received())
+            received[-1].watch(page)
+
+        context, pages = console_pages(browser, server.url, k, watch)
         meters = []
         for page, counted in zip(pages, received, strict=True):
             cdp = context.new_cdp_session(page)

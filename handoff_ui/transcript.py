@@ -19,14 +19,17 @@ class Transcript:
         self.element = ui.element("div").classes("hf-transcript w-full q-pa-sm")
         self._caption = caption
         self._below = below
-        self.last_id = 0
         self.last_note_id = 0
         self._ids: list[int] = []  # the messages shown, in id order
         self._bubbles: dict[int, ui.element] = {}
 
+    @property
+    def last_id(self) -> int:
+        """The newest message shown (0: none)."""
+        return self._ids[-1] if self._ids else 0
+
     def clear(self) -> None:
         self.element.clear()
-        self.last_id = 0
         self.last_note_id = 0
         self._ids.clear()
         self._bubbles.clear()
@@ -59,8 +62,6 @@ class Transcript:
         one (with several processes, another's event can come late) takes its place by id."""
         if message.id in self._bubbles:
             return False
-        late = message.id < self.last_id
-        self.last_id = max(self.last_id, message.id)
         with self.element:
             bubble = ui.element("div").classes(f"hf-msg {message.role}")
             bubble.props(f"data-testid=message data-role={message.role} data-message-id={message.id}")
@@ -72,7 +73,7 @@ class Transcript:
                 if self._below is not None:
                     self._below(message)
         place = bisect.bisect(self._ids, message.id)
-        if late:
+        if place < len(self._ids):  # late: a newer message is shown already
             following = self._bubbles[self._ids[place]]
             bubble.move(target_index=self.element.default_slot.children.index(following))
         self._ids.insert(place, message.id)
