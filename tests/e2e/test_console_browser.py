@@ -157,6 +157,35 @@ def test_a_red_card_rests_while_it_is_off_screen(
     assert red.evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
 
 
+IN_STEP = """() => {
+    const pulses = document.getAnimations().filter((a) => a.animationName === "hf-pulse");
+    const points = new Set(pulses.map((a) => a.currentTime));  // one moment of the page's timeline
+    return pulses.length >= 2 && points.size === 1;
+}"""
+
+
+def test_red_cards_pulse_in_step_after_one_moves(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    """A red card moved to the front is put back into the page, which starts its halo again: it must pulse
+    at the same moment as the others, not at one of its own (issue 17: a frame drawn for each)."""
+    ada = agent_page(browser, contexts, server, "ada@example.com")
+    older, older_auth = new_conversation(server, "Where is my parcel?")
+    newer, newer_auth = new_conversation(server, "I was charged twice")
+    for cid, auth in ((older, older_auth), (newer, newer_auth)):
+        httpx.post(f"{server.url}/api/v1/conversations/{cid}/human-request", headers=auth).raise_for_status()
+        expect(card(ada, cid)).to_have_attribute("data-attention", "true")
+    cards = ada.locator("[data-testid=service-shop] [data-testid=conversation-card]")
+    expect(cards.first).to_have_attribute("data-conversation-id", newer)
+    ada.wait_for_function(IN_STEP)
+
+    post = f"{server.url}/api/v1/conversations/{older}/messages"
+    httpx.post(post, json={"text": "Hello? Anyone?"}, headers=older_auth).raise_for_status()
+    expect(cards.first).to_have_attribute("data-conversation-id", older)  # moved: its halo started again
+    assert card(ada, older).evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+    ada.wait_for_function(IN_STEP)
+
+
 def test_the_sound_toggle_silences_notifications(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:

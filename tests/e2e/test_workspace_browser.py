@@ -308,6 +308,30 @@ def test_a_reminder_rings_until_someone_takes_over_and_the_card_shows_the_wait(
     expect(card(ada, cid).get_by_test_id("waiting")).to_have_count(0)
 
 
+def test_a_waiting_time_out_of_view_rests_and_is_current_when_seen(
+    browser: Browser, contexts: list[BrowserContext], server: Server
+) -> None:
+    """Off screen, a card's waiting time is not redrawn every second (issue 17: each redraw costs the page);
+    scrolled into view, it says at once how long the customer has waited."""
+    ada = clocked_agent_page(browser, contexts, server, "ada@example.com")
+    cid, _ = help_requested(server, "Still there?")
+    waiting = card(ada, cid).get_by_test_id("waiting")
+    expect(waiting).to_have_text(re.compile(r"^Waiting \d+ s$"))
+    ada.evaluate("""() => {
+        const spacer = document.createElement("div");
+        spacer.style.height = "5000px";
+        document.body.prepend(spacer);
+    }""")  # the whole console moves far below the window
+    expect(card(ada, cid)).to_have_attribute("data-offscreen", "")
+    rested = waiting.inner_text()
+    ada.clock.run_for(5000)  # five ticks of the alerts, run before this returns
+    assert waiting.inner_text() == rested
+
+    card(ada, cid).scroll_into_view_if_needed()
+    expect(card(ada, cid)).not_to_have_attribute("data-offscreen", re.compile(".*"))
+    expect(waiting).to_have_text(f"Waiting {int(rested.split()[1]) + 5} s")
+
+
 def test_a_flag_taken_over_within_the_hold_never_rings(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
