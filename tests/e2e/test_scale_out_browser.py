@@ -117,8 +117,12 @@ def test_a_browser_whose_process_dies_is_back_through_the_balancer_signed_in_and
     expect(page).to_have_url(f"{balancer.url}/handoff?conversation={opened}")
     held_by = {c["name"]: c["value"] for c in page.context.cookies()}["HANDOFF_PROCESS"]
     victim, survivor = (one, two) if held_by == "one" else (two, one)
+    page.evaluate("window.__before_the_kill = true")  # gone once the page is loaded anew
     victim.kill()  # SIGKILL: no goodbye to the browser, to Redis or to the balancer
     try:
+        # The page notices its process is gone, and the survivor, not knowing it, has it load again: until
+        # then the status dot still says connected (the socket's end is not heard at once).
+        page.wait_for_function("window.__before_the_kill === undefined", timeout=30_000)
         expect(page.get_by_test_id("connection-status")).to_have_attribute(
             "data-state", "connected", timeout=30_000
         )
