@@ -139,6 +139,16 @@ def new_conversation(server: Server, text: str, service: str = "shop") -> tuple[
     return response.json()["id"], {"Authorization": f"Bearer {response.json()['token']}"}
 
 
+def push_below_window(page: Page) -> None:
+    """Move the whole console far below the window, as scrolling away from it would (its cards go off
+    screen: console.js marks them `data-offscreen`)."""
+    page.evaluate("""() => {
+        const spacer = document.createElement("div");
+        spacer.style.height = "5000px";
+        document.body.prepend(spacer);
+    }""")
+
+
 def take_over(page: Page, conversation_id: str) -> None:
     """Open the conversation's card and take it over; done once the reply box is there."""
     page.locator(f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']").click()

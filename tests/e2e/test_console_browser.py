@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, seeded_server
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, push_below_window, seeded_server
 from tests.support import Server
 
 pytestmark = BROWSER_TESTS
@@ -143,11 +143,7 @@ def test_a_red_card_rests_while_it_is_off_screen(
     expect(red).not_to_have_attribute("data-offscreen", re.compile(".*"))
     assert red.evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
 
-    ada.evaluate("""() => {
-        const spacer = document.createElement("div");
-        spacer.style.height = "5000px";
-        document.body.prepend(spacer);
-    }""")  # the whole console moves far below the window
+    push_below_window(ada)
     expect(red).to_have_attribute("data-offscreen", "")
     assert red.evaluate(PULSE) == []
     expect(red).to_have_attribute("data-attention", "true")  # still red: only the motion rests

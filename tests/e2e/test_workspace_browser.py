@@ -12,7 +12,14 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, seeded_server, take_over
+from tests.e2e.conftest import (
+    BROWSER_TESTS,
+    agent_page,
+    new_conversation,
+    push_below_window,
+    seeded_server,
+    take_over,
+)
 from tests.support import Server, run_cli
 
 pytestmark = BROWSER_TESTS
@@ -317,11 +324,7 @@ def test_a_waiting_time_out_of_view_rests_and_is_current_when_seen(
     cid, _ = help_requested(server, "Still there?")
     waiting = card(ada, cid).get_by_test_id("waiting")
     expect(waiting).to_have_text(re.compile(r"^Waiting \d+ s$"))
-    ada.evaluate("""() => {
-        const spacer = document.createElement("div");
-        spacer.style.height = "5000px";
-        document.body.prepend(spacer);
-    }""")  # the whole console moves far below the window
+    push_below_window(ada)
     expect(card(ada, cid)).to_have_attribute("data-offscreen", "")
     rested = waiting.inner_text()
     ada.clock.run_for(5000)  # five ticks of the alerts, run before this returns
