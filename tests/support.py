@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import sys
 import time
 import types
 import typing
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
@@ -55,28 +56,58 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`main.py <args>` on that database; `env`: more HANDOFF_ settings."""
+def python(
+    database_url: str, args: Sequence[str], timeout: float, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python <args>` in the project's folder, with that database and `env`: more HANDOFF_ settings."""
     return subprocess.run(
-        [sys.executable, "main.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
         env=server_env(database_url, **env),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
+
+
+def run_cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`main.py <args>` on that database; `env`: more HANDOFF_ settings."""
+    return python(database_url, ["main.py", *args], 60, **env)
+
+
+# `main.py`'s own entry point for each command in turn, in one interpreter: importing the core is most of
+# a command's time (~1 s of 1.3-2.3 s), and a browser test's server is seeded with four or more of them
+RUN_EACH = """
+import json, sys
+import main
+for args in json.loads(sys.argv[1]):
+    code = main.main(args)
+    if code != 0:
+        sys.exit(f"main.py {' '.join(args)} exited with {code}")
+"""
+
+
+def run_cli_each(database_url: str, commands: Iterable[Sequence[str]], **env: str) -> None:
+    """`main.py <args>` for each command in turn on that database, as an operator types them, in one process;
+    raises at the first that fails, with its error."""
+    done = python(database_url, ["-c", RUN_EACH, json.dumps([list(args) for args in commands])], 120, **env)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
 
 
 AGENT_PASSWORD = "password-1"  # every agent the tests and benchmarks add
 
 
+def agent_add_args(email: str, name: str, *, admin: bool = False) -> list[str]:
+    """The `main.py agent add` arguments for an agent account with the tests' password."""
+    args = ["agent", "add", "--email", email, "--name", name, "--password", AGENT_PASSWORD]
+    return [*args, *(["--admin"] if admin else [])]
+
+
 def add_agent(database_url: str, email: str, name: str, *, admin: bool = False) -> None:
     """An agent account, added the way an operator does (`main.py agent add`)."""
-    args = ["agent", "add", "--email", email, "--name", name, "--password", AGENT_PASSWORD]
-    added = run_cli(database_url, *args, *(["--admin"] if admin else []))
-    if added.returncode != 0:
-        raise RuntimeError(f"agent add failed: {added.stderr}")
+    run_cli_each(database_url, [agent_add_args(email, name, admin=admin)])
 
 
 def run_in_thread(work: Coroutine[Any, Any, T]) -> T:

@@ -19,7 +19,14 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.support import AGENT_PASSWORD, CHROMIUM, CHROMIUM_ARGS, Server, add_agent, run_cli
+from tests.support import (
+    AGENT_PASSWORD,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Server,
+    agent_add_args,
+    run_cli_each,
+)
 
 COUNT_PLAYS = """
 window.__plays = 0;
@@ -67,11 +74,13 @@ def seeded_server(
     """A server (not started) on a new database with these services and agents, added the way an operator
     does: `(slug, name, *more service add arguments)` and `(email, name, admin)`."""
     url = f"sqlite+aiosqlite:///{folder / 'handoff.db'}"
-    for slug, name, *more in services:
-        added = run_cli(url, "service", "add", "--slug", slug, "--name", name, *more)
-        assert added.returncode == 0, added.stderr
-    for email, name, admin in agents:
-        add_agent(url, email, name, admin=admin)
+    run_cli_each(
+        url,
+        [
+            *(["service", "add", "--slug", slug, "--name", name, *more] for slug, name, *more in services),
+            *(agent_add_args(email, name, admin=admin) for email, name, admin in agents),
+        ],
+    )
     return Server(url, folder / "server.log")
 
 

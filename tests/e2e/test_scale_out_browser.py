@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
-from tests.support import HAPROXY, REDIS_URL, Balancer, Server, add_agent, run_cli, run_in_thread
+from tests.support import HAPROXY, REDIS_URL, Balancer, Server, agent_add_args, run_cli_each, run_in_thread
 
 pytestmark = [
     *BROWSER_TESTS,
@@ -52,10 +52,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     servers: list[Server] = []
     balancer: Balancer | None = None
     try:
-        added = run_cli(url, "service", "add", "--slug", "shop", "--name", "Web Shop", **env)
-        assert added.returncode == 0, added.stderr
-        add_agent(url, "ada@example.com", "Ada", admin=True)
-        add_agent(url, "bob@example.com", "Bob")
+        commands = [
+            ["service", "add", "--slug", "shop", "--name", "Web Shop"],
+            agent_add_args("ada@example.com", "Ada", admin=True),
+            agent_add_args("bob@example.com", "Bob"),
+        ]
+        run_cli_each(url, commands, **env)
         for label in ("one", "two"):
             server = Server(url, folder / f"server-{label}.log", **env)
             server.env["NICEGUI_STORAGE_PATH"] = str(
