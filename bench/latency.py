@@ -123,6 +123,11 @@ SHOWN = """slug => [...document.querySelectorAll(
 )].map(card => card.dataset.conversationId)"""
 
 
+def card(conversation_id: str) -> str:
+    """The selector of a conversation's card (a toast about it carries its id too)."""
+    return f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']"
+
+
 def targets(case: str, pages: list[Page], seeded: Seeded, url: str) -> Callable[[int], Target]:
     """What each round of `case` posts (to `url`) and which element of the pages shows it (CASES)."""
     choose = random.Random(17)
@@ -140,13 +145,13 @@ def targets(case: str, pages: list[Page], seeded: Seeded, url: str) -> Callable[
         section = f"[data-testid=service-{slug}]"
         shown = pages[0].evaluate(SHOWN, slug)  # every page shows the same cards in the same order
         if case == "one card":  # the first card shown (whatever an earlier case brought there) stays first
-            return message(shown[0], f"[data-conversation-id='{shown[0]}']")
+            return message(shown[0], card(shown[0]))
         if case in ("spread", "presence"):
             aim = message(shown[choose.randrange(1, len(shown))], section)
             if case == "presence":  # an agent opens a panel: every other page's card shows who has it open
                 opener = number % len(pages)
                 viewed = shown[choose.randrange(1, len(shown))]
-                pages[opener].locator(f"[data-conversation-id='{viewed}']").click()
+                pages[opener].locator(card(viewed)).click()
                 aim = replace(aim, skip=opener)
             return aim
         on_screen = set(shown)
