@@ -226,14 +226,48 @@ def test_toasts_stay_three_fold_the_rest_and_leave_with_their_conversation(
     expect(toasts(bob, cid)).to_have_count(0)  # taken over: its toast left too
     ring(bob, *(help_requested(server, f"Toast over the panel {n}")[0] for n in range(3)))
     expect(toasts(bob)).to_have_count(3)
-    bob.clock.run_for(1000)  # the toasts' entering transition
     for name in ("Send", "Resume AI", "Release"):
         action = bob.get_by_test_id("conversation-panel").get_by_role("button", name=name, exact=True)
         assert hits(bob, action), name
+    panel = bob.get_by_test_id("conversation-panel")
     for toast in toasts(bob).all():
-        box, panel = toast.bounding_box(), bob.get_by_test_id("conversation-panel").bounding_box()
-        assert box is not None and panel is not None
-        assert box["x"] + box["width"] <= panel["x"], "a toast lies over the panel"
+        box, beside = toast.bounding_box(), panel.bounding_box()
+        assert box is not None and beside is not None
+        assert box["x"] + box["width"] <= beside["x"], "a toast lies over the panel"
+
+    # On a phone the panel opens over the cards (Quasar closes it as the window narrows), and the toasts and
+    # their fold move to its top left: none covers its actions or its Close button, nor one another.
+    bob.evaluate(
+        "() => { window.__resized = new Promise(done => addEventListener('resize', done, { once: true })); }"
+    )
+    bob.set_viewport_size({"width": 500, "height": 800})
+    bob.evaluate("window.__resized")  # the page has seen it: Quasar reads the new width on a (held) timer
+    bob.clock.run_for(1000)
+    expect(panel).to_be_hidden()
+    card(bob, cid).click()
+    bob.clock.run_for(1000)  # the drawer's sliding in
+    expect(panel).to_be_visible()
+    for name in ("Send", "Resume AI", "Release", "Add note", "Close"):
+        assert hits(bob, panel.get_by_role("button", name=name, exact=True)), name
+    fold = bob.get_by_test_id("more-attention")
+    expect(fold).to_have_text("2 more need attention")
+    shown = [fold, *toasts(bob).all()]
+    assert len(shown) == 4
+    for n, one in enumerate(shown):
+        expect(one).to_be_in_viewport(ratio=1)
+        for other in shown[n + 1 :]:
+            assert not overlap(one, other), (one.inner_text(), other.inner_text())
+
+
+def overlap(one: Locator, other: Locator) -> bool:
+    a, b = one.bounding_box(), other.bounding_box()
+    assert a is not None and b is not None
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 # Counts the toasts a page asks Quasar for, whether or not they stay.
