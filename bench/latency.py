@@ -19,7 +19,7 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from bench.common import VIEWPORT, Seeded, floor_server, log_in, seeded_server
-from tests.support import CHROMIUM, CHROMIUM_ARGS
+from tests.support import CHROMIUM, CHROMIUM_ARGS, card_selector
 
 OBSERVE = """([selector]) => {
     window.__changes = [];
@@ -123,11 +123,6 @@ SHOWN = """slug => [...document.querySelectorAll(
 )].map(card => card.dataset.conversationId)"""
 
 
-def card(conversation_id: str) -> str:
-    """The selector of a conversation's card (a toast about it carries its id too)."""
-    return f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']"
-
-
 def targets(case: str, pages: list[Page], seeded: Seeded, url: str) -> Callable[[int], Target]:
     """What each round of `case` posts (to `url`) and which element of the pages shows it (CASES)."""
     choose = random.Random(17)
@@ -145,13 +140,13 @@ def targets(case: str, pages: list[Page], seeded: Seeded, url: str) -> Callable[
         section = f"[data-testid=service-{slug}]"
         shown = pages[0].evaluate(SHOWN, slug)  # every page shows the same cards in the same order
         if case == "one card":  # the first card shown (whatever an earlier case brought there) stays first
-            return message(shown[0], card(shown[0]))
+            return message(shown[0], card_selector(shown[0]))
         if case in ("spread", "presence"):
             aim = message(shown[choose.randrange(1, len(shown))], section)
             if case == "presence":  # an agent opens a panel: every other page's card shows who has it open
                 opener = number % len(pages)
                 viewed = shown[choose.randrange(1, len(shown))]
-                pages[opener].locator(card(viewed)).click()
+                pages[opener].locator(card_selector(viewed)).click()
                 aim = replace(aim, skip=opener)
             return aim
         on_screen = set(shown)

@@ -99,6 +99,11 @@ def run_cli_each(database_url: str, commands: Iterable[Sequence[str]], **env: st
 AGENT_PASSWORD = "password-1"  # every agent the tests and benchmarks add
 
 
+def card_selector(conversation_id: str) -> str:
+    """The CSS selector of a conversation's card on the console (a toast about it carries its id too)."""
+    return f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']"
+
+
 def agent_add_args(email: str, name: str, *, admin: bool = False) -> list[str]:
     """The `main.py agent add` arguments for an agent account with the tests' password."""
     args = ["agent", "add", "--email", email, "--name", name, "--password", AGENT_PASSWORD]

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Locator,
     Page,
     Playwright,
     WebSocketRoute,
@@ -25,6 +26,7 @@ from tests.support import (
     CHROMIUM_ARGS,
     Server,
     agent_add_args,
+    card_selector,
     run_cli_each,
 )
 
@@ -158,8 +160,13 @@ def push_below_window(page: Page) -> None:
     }""")
 
 
+def card(page: Page, conversation_id: str) -> Locator:
+    """A conversation's card on the console."""
+    return page.locator(card_selector(conversation_id))
+
+
 def take_over(page: Page, conversation_id: str) -> None:
     """Open the conversation's card and take it over; done once the reply box is there."""
-    page.locator(f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']").click()
+    card(page, conversation_id).click()
     page.get_by_test_id("take-over").click()
     expect(page.get_by_test_id("send")).to_be_visible()

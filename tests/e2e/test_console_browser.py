@@ -10,9 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation, push_below_window, seeded_server
+from tests.e2e.conftest import (
+    BROWSER_TESTS,
+    agent_page,
+    card,
+    new_conversation,
+    push_below_window,
+    seeded_server,
+)
 from tests.support import Server
 
 pytestmark = BROWSER_TESTS
@@ -23,10 +30,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = seeded_server(tmp_path_factory.mktemp("console")).start()
     yield server
     server.stop()
-
-
-def card(page: Page, conversation_id: str) -> Locator:
-    return page.locator(f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']")
 
 
 def test_two_agents_one_conversation(

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 from redis.exceptions import RedisError
 
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_conversation
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, card, new_conversation
 from tests.support import HAPROXY, REDIS_URL, Balancer, Server, agent_add_args, run_cli_each, run_in_thread
 
 pytestmark = [
@@ -76,10 +76,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
         if keys:
             probe.delete(*keys)
         probe.close()
-
-
-def card(page: Page, conversation_id: str) -> Locator:
-    return page.locator(f"[data-testid=conversation-card][data-conversation-id='{conversation_id}']")
 
 
 def test_a_page_on_one_process_follows_what_happens_through_the_other(

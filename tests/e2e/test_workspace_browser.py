@@ -15,6 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from tests.e2e.conftest import (
     BROWSER_TESTS,
     agent_page,
+    card,
     new_conversation,
     push_below_window,
     seeded_server,
@@ -122,10 +123,6 @@ def ring(page: Page, *cids: str) -> None:
     known = "(ids) => ids.every((id) => window.handoffAlerts.waiting().includes(id))"
     page.wait_for_function(known, arg=list(cids))
     page.clock.run_for(3000)
-
-
-def card(page: Page, cid: str) -> Locator:
-    return page.locator(f"[data-testid=conversation-card][data-conversation-id='{cid}']")
 
 
 def hits(page: Page, target: Locator) -> bool:
