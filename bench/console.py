@@ -16,7 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.common import VIEWPORT, log_in, rss_mb, seeded_server
 from handoff_ui.services_view import PAGE_SIZE
-from tests.support import CHROMIUM, CHROMIUM_ARGS, Server
+from tests.support import CHROMIUM, CHROMIUM_ARGS, Server, card_selector
 
 
 def wait_ready(page: Page) -> None:
@@ -61,11 +61,11 @@ def measure(server: Server, pages: int, watched: tuple[str, str]) -> dict[str, f
             page.wait_for_timeout(20)
         conversation_id, token = watched
         page.evaluate(
-            """id => { window.__changed = null; const card = document.querySelector(
-            `[data-conversation-id='${id}']`); new MutationObserver(() => { if (window.__changed === null)
+            """selector => { window.__changed = null; const card = document.querySelector(selector);
+            new MutationObserver(() => { if (window.__changed === null)
             window.__changed = performance.now(); }).observe(card, {subtree: true, childList: true,
             characterData: true, attributes: true}); }""",
-            conversation_id,
+            card_selector(conversation_id),
         )
         frames.clear()
         posted = page.evaluate("performance.now()")
