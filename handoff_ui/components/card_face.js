@@ -23,7 +23,10 @@ export default {
       return window.handoffWaited(iso); // console.js keeps it current, every second, without a re-render
     },
   },
+  // The first root is the red card's halo (console.css, console.js): an element of its own, not a ::after, so
+  // its pulse lives on when Vue moves the card.
   template: `
+    <span class="hf-halo" aria-hidden="true"></span>
     <div :class="f.status_class" role="status">{{ f.status }}</div>
     <div v-if="f.agent" :class="f.agent_class" role="status">{{ f.agent }}</div>
     <div class="hf-flags row wrap justify-end gap-1">

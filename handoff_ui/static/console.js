@@ -79,6 +79,7 @@
         entry.target.removeAttribute("data-offscreen");
         window.handoffShowWaits(entry.target); // its waiting time rested too (the alerts' tick)
       } else entry.target.setAttribute("data-offscreen", "");
+      window.handoffPulse(entry.target); // its halo rests off screen
     }
   });
   const watched = new Set();
@@ -94,18 +95,65 @@
   }
   setInterval(watchCards, 1000);
 
-  // Every red card's halo pulses in step with the others, on the page's own clock. A card moved to the front
-  // of its service is taken out of the page and put back, and a card coming into view starts its halo anew:
-  // each such card used to pulse at a moment of its own, and the browser drew a frame for every step of every
-  // card (after 20 messages spread over the board and 20 entering it, 15-16 different moments per page; 25
-  // idle pages took 422-565 ms of CPU a second, 215-292 ms once in step; issue 17). In step, all halos
-  // change at once: one frame per step, and one pulse for the eye.
-  document.addEventListener("animationstart", (event) => {
-    if (event.animationName !== "hf-pulse") return;
-    for (const animation of event.target.getAnimations({ subtree: true })) {
-      if (animation.animationName === "hf-pulse") animation.startTime = 0; // the page timeline's origin
+  // A red card's halo (card_face.js, console.css) pulses, in step with every other, on the page's own clock.
+  // The pulse is an animation of the halo element made here, not a CSS animation: the browser starts a CSS
+  // animation again whenever its element is put back into the page, which is how Vue moves a card to the front
+  // of its service. Each such card then pulsed at a moment of its own, and the browser drew a frame for every
+  // step of every card (after 20 messages spread over the board and 20 entering it, 15-16 different moments
+  // per page; 25 idle pages took 422-565 ms of CPU a second, 215-292 ms once in step); setting it back in step
+  // when it started cost each page a second frame for every such message (one page: 2.0 frames a message
+  // against 1.3 for a card that keeps its place; issue 17). This animation lives on as its element moves.
+  // In four steps each way (about 4 changes a second) rather than a smooth fade: without a GPU, the browser
+  // redraws every red card on screen at each change (25 console pages with 16 red cards in view each took
+  // 155% of a core when smooth, 31% in steps, 13-19% with no pulse at all). Nobody sees a halo off screen, but
+  // the browser would still draw it (25 pages with 32 red cards each, all below the window: a message reached
+  // the pages in 76-83 ms with those halos drawn, 48-59 ms without): it rests there, and with motion off.
+  const STEPS = "steps(4, jump-none)";
+  const PULSE = [{ opacity: 0, easing: STEPS }, { opacity: 1, easing: STEPS }, { opacity: 0 }];
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)");
+  function pulse(card) {
+    const halo = card.querySelector(":scope > .hf-halo");
+    if (halo === null) return;
+    const on = card.classList.contains("hf-attention") && !card.hasAttribute("data-offscreen") && !still.matches;
+    if (on && !halo.handoffPulse) {
+      halo.handoffPulse = halo.animate(PULSE, { duration: 1600, iterations: Infinity, id: "hf-pulse" });
+      halo.handoffPulse.startTime = 0; // the page timeline's origin: in step with every other halo
+    } else if (!on && halo.handoffPulse) {
+      halo.handoffPulse.cancel();
+      halo.handoffPulse = null;
     }
+  }
+  window.handoffPulse = pulse;
+  function pulseAll() { document.querySelectorAll(".hf-card").forEach(pulse); }
+  // A card turns red or back (its class), is drawn, or has its face drawn anew (a new halo).
+  const redWatcher = new MutationObserver((records) => {
+    const cards = new Set();
+    for (const record of records) {
+      if (record.type === "attributes") {
+        if (record.target.classList.contains("hf-card")) cards.add(record.target);
+        continue;
+      }
+      for (const node of record.addedNodes) {
+        if (node.nodeType !== Node.ELEMENT_NODE) continue;
+        if (node.classList.contains("hf-card")) cards.add(node);
+        else if (node.classList.contains("hf-halo")) cards.add(node.parentElement);
+        else node.querySelectorAll(".hf-card").forEach((card) => cards.add(card));
+      }
+      for (const node of record.removedNodes) { // gone, not moved: its pulse would run on, unseen
+        if (node.nodeType !== Node.ELEMENT_NODE || node.isConnected) continue;
+        const halos = node.classList.contains("hf-halo") ? [node] : node.querySelectorAll(".hf-halo");
+        for (const halo of halos) {
+          if (halo.handoffPulse) { halo.handoffPulse.cancel(); halo.handoffPulse = null; }
+        }
+      }
+    }
+    cards.forEach((card) => { if (card !== null && card.isConnected) pulse(card); });
   });
+  redWatcher.observe(document.documentElement, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["class"],
+  });
+  document.addEventListener("DOMContentLoaded", pulseAll);
+  still.addEventListener("change", pulseAll);
 
   // Where the conversation panel is, as a class of the body, for the toasts' place (console.css): beside the
   // cards on a wide window (hf-panel-beside), over them below Quasar's breakpoint (hf-panel-over). Read from

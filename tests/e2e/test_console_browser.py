@@ -108,9 +108,10 @@ def test_a_new_flag_sounds_and_toasts_on_the_help_page(
 
 
 PULSE = """(card) => card.getAnimations({subtree: true})
-    .filter((a) => a.animationName === "hf-pulse")
-    .map((a) => ({state: a.playState, pseudo: a.effect.pseudoElement,
+    .filter((a) => a.id === "hf-pulse")
+    .map((a) => ({state: a.playState, halo: a.effect.target.classList.contains("hf-halo"),
                   endless: a.effect.getComputedTiming().iterations === Infinity}))"""
+PULSING = [{"state": "running", "halo": True, "endless": True}]
 
 
 def test_a_card_that_needs_a_human_has_a_pulsing_red_border(
@@ -124,7 +125,7 @@ def test_a_card_that_needs_a_human_has_a_pulsing_red_border(
 
     expect(card(ada, cid)).to_have_attribute("data-attention", "true")
     expect(card(ada, cid)).to_have_css("border-top-color", "rgb(220, 38, 38)")
-    assert card(ada, cid).evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+    assert card(ada, cid).evaluate(PULSE) == PULSING
 
     # The halo shows around the card (nothing clips it to the card's box). Motion off: the halo holds still.
     ada.emulate_media(reduced_motion="reduce")
@@ -146,7 +147,7 @@ def test_a_red_card_rests_while_it_is_off_screen(
     expect(red).to_have_attribute("data-attention", "true")
     expect(red).to_have_attribute("data-watched", "")  # console.js follows it
     expect(red).not_to_have_attribute("data-offscreen", re.compile(".*"))
-    assert red.evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+    assert red.evaluate(PULSE) == PULSING
 
     push_below_window(ada)
     expect(red).to_have_attribute("data-offscreen", "")
@@ -155,11 +156,11 @@ def test_a_red_card_rests_while_it_is_off_screen(
 
     red.scroll_into_view_if_needed()
     expect(red).not_to_have_attribute("data-offscreen", re.compile(".*"))
-    assert red.evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+    assert red.evaluate(PULSE) == PULSING
 
 
 IN_STEP = """() => {
-    const pulses = document.getAnimations().filter((a) => a.animationName === "hf-pulse");
+    const pulses = document.getAnimations().filter((a) => a.id === "hf-pulse");
     const points = new Set(pulses.map((a) => a.currentTime));  // one moment of the page's timeline
     return pulses.length >= 2 && points.size === 1;
 }"""
@@ -168,8 +169,9 @@ IN_STEP = """() => {
 def test_red_cards_pulse_in_step_after_one_moves(
     browser: Browser, contexts: list[BrowserContext], server: Server
 ) -> None:
-    """A red card moved to the front is put back into the page, which starts its halo again: it must pulse
-    at the same moment as the others, not at one of its own (issue 17: a frame drawn for each)."""
+    """A red card moved to the front is put back into the page: its halo pulses on, the same pulse, not one
+    started again (which drew a second frame for the message on every page), in step with the others (one
+    started at a moment of its own drew a frame for each of its steps; issue 17)."""
     ada = agent_page(browser, contexts, server, "ada@example.com")
     older, older_auth = new_conversation(server, "Where is my parcel?")
     newer, newer_auth = new_conversation(server, "I was charged twice")
@@ -179,11 +181,13 @@ def test_red_cards_pulse_in_step_after_one_moves(
     cards = ada.locator("[data-testid=service-shop] [data-testid=conversation-card]")
     expect(cards.first).to_have_attribute("data-conversation-id", newer)
     ada.wait_for_function(IN_STEP)
+    card(ada, older).evaluate("(card) => { window.__pulse = card.getAnimations({subtree: true})[0]; }")
 
     post = f"{server.url}/api/v1/conversations/{older}/messages"
     httpx.post(post, json={"text": "Hello? Anyone?"}, headers=older_auth).raise_for_status()
-    expect(cards.first).to_have_attribute("data-conversation-id", older)  # moved: its halo started again
-    assert card(ada, older).evaluate(PULSE) == [{"state": "running", "pseudo": "::after", "endless": True}]
+    expect(cards.first).to_have_attribute("data-conversation-id", older)  # moved
+    assert card(ada, older).evaluate(PULSE) == PULSING
+    assert card(ada, older).evaluate("(card) => card.getAnimations({subtree: true})[0] === window.__pulse")
     ada.wait_for_function(IN_STEP)
 
 
