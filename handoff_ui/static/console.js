@@ -70,30 +70,17 @@
   }
   setInterval(refreshTimes, 30000);
 
-  // Cards outside the window are marked data-offscreen (console.css: their halo does not pulse; the alerts'
-  // tick leaves their waiting time until they come into view). Vue draws and redraws cards at any time: new
-  // ones are picked up within a second, and until then they pulse and tick as before.
+  // Cards outside the window are marked data-offscreen (their halo does not pulse; the alerts' tick leaves
+  // their waiting time until they come into view). Each card is watched from the moment Vue draws it (below).
   const onScreen = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       if (entry.isIntersecting) {
         entry.target.removeAttribute("data-offscreen");
         window.handoffShowWaits(entry.target); // its waiting time rested too (the alerts' tick)
       } else entry.target.setAttribute("data-offscreen", "");
-      window.handoffPulse(entry.target); // its halo rests off screen
+      pulse(entry.target); // its halo rests off screen
     }
   });
-  const watched = new Set();
-  function watchCards() {
-    for (const card of watched) {
-      if (!card.isConnected) { onScreen.unobserve(card); watched.delete(card); }  // Vue removed it
-    }
-    document.querySelectorAll(".hf-card:not([data-watched])").forEach((card) => {
-      card.setAttribute("data-watched", "");
-      onScreen.observe(card);
-      watched.add(card);
-    });
-  }
-  setInterval(watchCards, 1000);
 
   // A red card's halo (card_face.js, console.css) pulses, in step with every other, on the page's own clock.
   // The pulse is an animation of the halo element made here, not a CSS animation: the browser starts a CSS
@@ -118,20 +105,42 @@
     if (on && !halo.handoffPulse) {
       halo.handoffPulse = halo.animate(PULSE, { duration: 1600, iterations: Infinity, id: "hf-pulse" });
       halo.handoffPulse.startTime = 0; // the page timeline's origin: in step with every other halo
-    } else if (!on && halo.handoffPulse) {
-      halo.handoffPulse.cancel();
-      halo.handoffPulse = null;
-    }
+    } else if (!on) rest(halo);
   }
-  window.handoffPulse = pulse;
+  function rest(halo) {
+    if (halo.handoffPulse) { halo.handoffPulse.cancel(); halo.handoffPulse = null; }
+  }
   function pulseAll() { document.querySelectorAll(".hf-card").forEach(pulse); }
-  // A card turns red or back (its class), is drawn, or has its face drawn anew (a new halo).
-  const redWatcher = new MutationObserver((records) => {
+
+  // One watcher follows the cards as Vue draws them: a card drawn is watched for the window (onScreen) and
+  // pulses if red; one turning red or back (its class) starts or stops; one whose face is drawn anew has a new
+  // halo. A card moved is taken out and put back in one go, and is back by the time this runs; one taken out
+  // for good is no longer watched, and its pulse, which would run on unseen, stops.
+  function follow(card) {
+    if (!card.hasAttribute("data-watched")) {
+      card.setAttribute("data-watched", "");
+      onScreen.observe(card);
+    }
+    pulse(card);
+  }
+  function forget(node) {
+    const cards = node.classList.contains("hf-card") ? [node] : node.querySelectorAll(".hf-card");
+    for (const card of cards) {
+      onScreen.unobserve(card);
+      card.removeAttribute("data-watched");
+    }
+    const halos = node.classList.contains("hf-halo") ? [node] : node.querySelectorAll(".hf-halo");
+    halos.forEach(rest);
+  }
+  const cardWatcher = new MutationObserver((records) => {
     const cards = new Set();
     for (const record of records) {
       if (record.type === "attributes") {
         if (record.target.classList.contains("hf-card")) cards.add(record.target);
         continue;
+      }
+      for (const node of record.removedNodes) {
+        if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) forget(node);
       }
       for (const node of record.addedNodes) {
         if (node.nodeType !== Node.ELEMENT_NODE) continue;
@@ -139,20 +148,13 @@
         else if (node.classList.contains("hf-halo")) cards.add(node.parentElement);
         else node.querySelectorAll(".hf-card").forEach((card) => cards.add(card));
       }
-      for (const node of record.removedNodes) { // gone, not moved: its pulse would run on, unseen
-        if (node.nodeType !== Node.ELEMENT_NODE || node.isConnected) continue;
-        const halos = node.classList.contains("hf-halo") ? [node] : node.querySelectorAll(".hf-halo");
-        for (const halo of halos) {
-          if (halo.handoffPulse) { halo.handoffPulse.cancel(); halo.handoffPulse = null; }
-        }
-      }
     }
-    cards.forEach((card) => { if (card !== null && card.isConnected) pulse(card); });
+    cards.forEach((card) => { if (card !== null && card.isConnected) follow(card); });
   });
-  redWatcher.observe(document.documentElement, {
+  cardWatcher.observe(document.documentElement, {
     subtree: true, childList: true, attributes: true, attributeFilter: ["class"],
   });
-  document.addEventListener("DOMContentLoaded", pulseAll);
+  document.addEventListener("DOMContentLoaded", () => document.querySelectorAll(".hf-card").forEach(follow));
   still.addEventListener("change", pulseAll);
 
   // Where the conversation panel is, as a class of the body, for the toasts' place (console.css): beside the
