@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_page, seeded_server
+from tests.e2e.conftest import BROWSER_TESTS, agent_page, new_page, seeded_server, take_over
 from tests.e2e.xss import PAYLOADS, SCAN, SPY, assert_untouched, texts
 from tests.support import Server
 
@@ -136,8 +136,7 @@ def test_no_payload_runs_anywhere_and_each_shows_as_typed(
 
     # An agent whose name is a payload takes over, sees the suggested reply and replies with payloads.
     eve = agent_page(browser, contexts, server, "eve@example.com", init_scripts=[SPY])
-    eve.locator(f"[data-testid=conversation-card][data-conversation-id='{cid}']").click()
-    eve.get_by_test_id("take-over").click()
+    take_over(eve, cid)
     expect(eve.get_by_test_id("suggestion-text")).to_have_text(ZEBRA_ANSWER)
     for count, reply in enumerate(REPLIES, start=1):
         eve.get_by_test_id("reply-input").fill(reply)
