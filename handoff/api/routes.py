@@ -17,7 +17,7 @@ from handoff.api.schemas import (
     StartConversationIn,
     error_responses,
 )
-from handoff.conversations import Location
+from handoff.conversations import TOKEN_NEEDED, Location
 from handoff.core import Core
 from handoff.errors import Forbidden, NotFound, Unauthorized
 from handoff.events import AgentTyping
@@ -38,17 +38,25 @@ async def get_core(request: Request) -> Core:
 CoreDep = Annotated[Core, Depends(get_core)]
 
 
-async def customer_conversation(
-    conversation_id: str,
-    core: CoreDep,
+async def customer_token(
     authorization: Annotated[str | None, Header()] = None,
     token: Annotated[str | None, Query(description="for EventSource, which cannot send headers")] = None,
 ) -> str:
-    """The conversation id, once the bearer token proves it is the caller's own."""
+    """The conversation token the caller sent (Authorization: Bearer, or ?token=), not yet proven."""
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
-    if not token or not await core.conversations.verify_token(conversation_id, token):
-        raise Unauthorized("a valid conversation token is needed (Authorization: Bearer <token>)")
+    if not token:
+        raise Unauthorized(TOKEN_NEEDED)
+    return token
+
+
+CustomerToken = Annotated[str, Depends(customer_token)]
+
+
+async def customer_conversation(conversation_id: str, core: CoreDep, token: CustomerToken) -> str:
+    """The conversation id, once the bearer token proves it is the caller's own."""
+    if not await core.conversations.verify_token(conversation_id, token):
+        raise Unauthorized(TOKEN_NEEDED)
     return conversation_id
 
 
@@ -111,11 +119,11 @@ async def start_conversation(
     responses={200: {"description": "the same client_message_id again: the first message, not a new one"}},
 )
 async def post_message(
-    conversation_id: CustomerConversation, body: CustomerMessageIn, core: CoreDep, response: Response
+    conversation_id: str, token: CustomerToken, body: CustomerMessageIn, core: CoreDep, response: Response
 ) -> dict[str, Any]:
     """A customer message; the same `client_message_id` again returns the first message with 200."""
-    added = await core.conversations.add_customer_message(
-        conversation_id=conversation_id, text=body.text, client_message_id=body.client_message_id
+    added = await core.conversations.add_customer_message(  # the token is proven with the write
+        conversation_id=conversation_id, text=body.text, client_message_id=body.client_message_id, token=token
     )
     if not added.created:
         response.status_code = 200

@@ -259,6 +259,57 @@ async def test_tokens_are_checked_on_every_call_and_open_only_their_own_conversa
     assert (await api.get(f"/api/v1/conversations/{mine}/messages", headers=my_auth)).status_code == 200
 
 
+@pytest.fixture
+async def other_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API of a second core on the same database: a process that has not heard of the conversations
+    started through `api` (its own tokens not yet known, so they are proven in the message's transaction)."""
+    other = Core.create(settings)
+    await other.start()
+    transport = httpx.ASGITransport(app=create_app(other, manage_core=False))
+    async with httpx.AsyncClient(transport=transport, base_url="http://handoff.test") as client:
+        yield client
+    await other.stop()
+
+
+async def test_a_message_to_a_process_that_never_saw_its_token_is_stored_only_with_the_right_one(
+    api: httpx.AsyncClient, other_process: httpx.AsyncClient, core: Core
+) -> None:
+    mine, my_auth = await open_conversation(api)
+    theirs, their_auth = await open_conversation(api)
+    url = f"/api/v1/conversations/{mine}/messages"
+    for headers in (their_auth, {"Authorization": "Bearer nonsense"}):  # never seen there, then seen
+        for body in ({"text": "let me in"}, {"text": "let me in", "client_message_id": "m-1"}):
+            refused = await other_process.post(url, headers=headers, json=body)
+            assert refused.status_code == 401, refused.text
+            assert refused.json() == {
+                "detail": "a valid conversation token is needed (Authorization: Bearer <token>)"
+            }
+    unknown = await other_process.post(
+        "/api/v1/conversations/nope/messages", headers=my_auth, json={"text": "x"}
+    )
+    assert unknown.status_code == 401
+    assert [m.text for m in await core.conversations.messages(mine)] == ["Where is my order?"]
+
+    first = await other_process.post(
+        url, headers=my_auth, json={"text": "second", "client_message_id": "m-1"}
+    )
+    assert first.status_code == 201, first.text
+    again = await other_process.post(
+        url, headers=my_auth, json={"text": "second", "client_message_id": "m-1"}
+    )
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    refused = await other_process.post(
+        url, headers=their_auth, json={"text": "and now?"}
+    )  # the hash is known
+    assert refused.status_code == 401
+    assert (
+        await other_process.post(
+            f"/api/v1/conversations/{theirs}/messages", headers=their_auth, json={"text": "mine"}
+        )
+    ).status_code == 201
+    assert [m.text for m in await core.conversations.messages(mine)] == ["Where is my order?", "second"]
+
+
 async def test_the_bot_needs_its_own_services_key(api: httpx.AsyncClient, core: Core) -> None:
     await core.services.add(slug="bank", name="Bank")
     other_key = {"X-API-Key": await core.keys.create(slug="bank", agent=None)}
