@@ -1,7 +1,8 @@
 """Where one console page's browser time goes per customer message, by how the messages spread over the board
-(bench.latency's cases), from Chromium's own trace of a single page: its renderer's main thread, the
-compositor and display compositor (viz) threads, the raster workers, and how many frames the main thread
-drew per message. An idle stretch of the same length is traced last: what the page costs with nothing posted.
+(bench.latency's cases), beside the floor's page (one label that a POST changes), from Chromium's own trace of
+a single page: its renderer's main thread, the compositor and display compositor (viz) threads, the raster
+workers, and how many frames the main thread drew per message. An idle stretch of the same length is traced
+last: what the page costs with nothing posted.
 
 One page alone, so no page waits for another's core: these figures vary far less from run to run than
 bench.latency's 25 pages on one machine (whose CPU and style/layout durations swing by 2x between runs), and
@@ -21,10 +22,10 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
-from bench.common import seeded_server
-from bench.latency import CASES, collect, console_pages, targets
+from bench.common import VIEWPORT, floor_server, seeded_server
+from bench.latency import CASES, Target, collect, console_pages, targets
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "cc", "viz", "blink"]
@@ -67,6 +68,21 @@ def per_message(trace: Path, messages: int) -> dict[str, float]:
     return figures
 
 
+def floor(browser: Browser, rounds: int, trace: Path) -> dict[str, float]:
+    """The floor's page (bench.latency's floor: one label a POST pushes a new value to), traced the same way:
+    what the browser does for the least change a message can make."""
+    with floor_server() as url, httpx.Client() as client:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function("window.did_handshake === true")
+        browser.start_tracing(page=page, path=trace, categories=CATEGORIES)
+        collect([page], client, rounds, lambda _: Target(f"{url}/bump", "[data-testid=floor-label]"))
+        browser.stop_tracing()
+        context.close()
+    return per_message(trace, rounds)
+
+
 def measure(conversations: int, rounds: int, cases: tuple[str, ...]) -> dict[str, dict[str, float]]:
     figures: dict[str, dict[str, float]] = {}
     with (
@@ -75,6 +91,8 @@ def measure(conversations: int, rounds: int, cases: tuple[str, ...]) -> dict[str
         tempfile.TemporaryDirectory() as scratch,
     ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        figures["floor"] = floored = floor(browser, rounds, Path(scratch) / "floor.json")
+        print(f"render trace, the floor's page, per message: {floored}", flush=True)
         context, pages = console_pages(browser, server.url, 1)
         took = 0.0
         with httpx.Client() as client:
