@@ -94,18 +94,22 @@ class Target:
     skip: int | None = None  # a page not measured this round (it is busy opening a panel of its own)
 
 
+def floor_pages(browser: Browser, url: str, k: int) -> tuple[BrowserContext, list[Page], Target]:
+    """K pages of the floor app at `url`, each connected, and the POST that changes their label."""
+    context = browser.new_context(viewport=VIEWPORT)  # the same window as the console's pages
+    pages = []
+    for _ in range(k):
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function("window.did_handshake === true")
+        pages.append(page)
+    return context, pages, Target(f"{url}/bump", "[data-testid=floor-label]")
+
+
 def floor_latency(browser: Browser, k: int, rounds: int) -> Timings:
-    with floor_server() as url:
-        context = browser.new_context(viewport=VIEWPORT)  # the same window as the console's pages
-        pages = []
-        for _ in range(k):
-            page = context.new_page()
-            page.goto(url)
-            page.wait_for_function("window.did_handshake === true")
-            pages.append(page)
-        with httpx.Client() as client:
-            label = Target(f"{url}/bump", "[data-testid=floor-label]")
-            timings = collect(pages, client, rounds, lambda _: label)
+    with floor_server() as url, httpx.Client() as client:
+        context, pages, label = floor_pages(browser, url, k)
+        timings = collect(pages, client, rounds, lambda _: label)
         context.close()
         return timings
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, sync_playwright
 
-from bench.common import VIEWPORT, floor_server, seeded_server
-from bench.latency import CASES, Target, collect, console_pages, targets
+from bench.common import floor_server, seeded_server
+from bench.latency import CASES, collect, console_pages, floor_pages, targets
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "toplevel", "cc", "viz", "blink"]
@@ -72,12 +72,9 @@ def floor(browser: Browser, rounds: int, trace: Path) -> dict[str, float]:
     """The floor's page (bench.latency's floor: one label a POST pushes a new value to), traced the same way:
     what the browser does for the least change a message can make."""
     with floor_server() as url, httpx.Client() as client:
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
-        page.goto(url)
-        page.wait_for_function("window.did_handshake === true")
-        browser.start_tracing(page=page, path=trace, categories=CATEGORIES)
-        collect([page], client, rounds, lambda _: Target(f"{url}/bump", "[data-testid=floor-label]"))
+        context, pages, label = floor_pages(browser, url, 1)
+        browser.start_tracing(page=pages[0], path=trace, categories=CATEGORIES)
+        collect(pages, client, rounds, lambda _: label)
         browser.stop_tracing()
         context.close()
     return per_message(trace, rounds)
