@@ -116,11 +116,13 @@ def wait_healthy(url: str, seconds: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def floor_server() -> Iterator[str]:
-    """The floor app (bench/floor_app.py) on a free port; yields its URL."""
+def floor_server(board: Path | None = None) -> Iterator[str]:
+    """The floor app (bench/floor_app.py) on a free port, with its /board page when given a board; yields its
+    URL."""
     port = free_port()
+    board_argument = [str(board)] if board else []
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("floor_app.py")), str(port)],
+        [sys.executable, str(Path(__file__).with_name("floor_app.py")), str(port), *board_argument],
         cwd=ROOT,
         env=server_env("sqlite+aiosqlite:///unused.db"),
         stdout=subprocess.DEVNULL,
