@@ -7,6 +7,8 @@
 2. Ingest: customer messages acknowledged per second (8 clients) against the floor's POSTs per second,
    three runs of each in turn.
 3. Scale: time until /handoff is ready and server memory per page with 1,000 and 10,000 conversations.
+4. The board floor (bench.board_floor): the least each latency case can cost 25 pages with 1,000
+   conversations, beside the floor and Handoff in one run.
 
 Prints figures as it goes and ends with one JSON line.
 """
@@ -18,7 +20,7 @@ import json
 
 from playwright.sync_api import sync_playwright
 
-from bench import console, ingest, latency
+from bench import board_floor, console, ingest, latency
 from bench.common import seeded_server
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
@@ -34,8 +36,10 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         lat = latency.measure(browser, ks, (300, 1000), latency.CASES, args.rounds)
+        least = board_floor.measure(browser, 1000, max(ks), args.rounds, board_floor.CASES)
         browser.close()
     result["latency"] = lat
+    result["board_floor"] = least
 
     result["ingest"] = figures = ingest.paired(8, 2000)
     print(ingest.describe(8, figures), flush=True)
