@@ -21,10 +21,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
-from bench.common import VIEWPORT, floor_server, seeded_server
-from bench.latency import Target, Timings, collect, console_pages, floor_pages, handoff_latency, summary
+from bench.common import floor_server, seeded_server
+from bench.latency import (
+    against,
+    collect,
+    console_pages,
+    floor_latency,
+    floor_pages,
+    handoff_latency,
+    summary,
+)
 from tests.support import CHROMIUM, CHROMIUM_ARGS
 
 CASES = ("one card", "spread", "entering")
@@ -40,42 +48,21 @@ def copy_board(browser: Browser, server_url: str, path: Path) -> Path:
     return path
 
 
-def board_pages(browser: Browser, url: str, k: int, case: str) -> tuple[BrowserContext, list[Page], Target]:
-    """K board floor pages at `url` changing their board as `case` does, and the POST that pushes them."""
-    context = browser.new_context(viewport=VIEWPORT)
-    pages = []
-    for _ in range(k):
-        page = context.new_page()
-        page.goto(f"{url}/board?case={quote(case)}")
-        page.locator("[data-testid=conversation-card]").first.wait_for()
-        page.wait_for_function("window.did_handshake === true")
-        pages.append(page)
-    return context, pages, Target(f"{url}/bump", "[data-testid=floor-label]")
-
-
 def measure(
     browser: Browser, conversations: int, k: int, rounds: int, cases: tuple[str, ...]
 ) -> dict[str, dict[str, float]]:
     """The floor, then for each case the board floor and Handoff, then the floor again; each case's figures
     against the floor of both runs together, and Handoff's against its board floor. Prints as it goes."""
     figures: dict[str, dict[str, float]] = {}
-    floor = Timings()
+    floor = floor_latency(browser, k, rounds)
     with (
         seeded_server(conversations) as (server, seeded),
         tempfile.TemporaryDirectory() as scratch,
         floor_server(copy_board(browser, server.url, Path(scratch) / "board.html")) as url,
         httpx.Client() as client,
     ):
-
-        def run_floor() -> None:
-            nonlocal floor
-            context, pages, label = floor_pages(browser, url, k)
-            floor += collect(pages, client, rounds, lambda _: label)
-            context.close()
-
-        run_floor()
         for case in cases:
-            context, pages, push = board_pages(browser, url, k, case)
+            context, pages, push = floor_pages(browser, url, k, f"/board?case={quote(case)}")
             figures[f"board_floor_{case}"] = summary(collect(pages, client, rounds, lambda _, at=push: at), k)
             changed = {page.evaluate("window.boardChanges ?? 0") for page in pages}
             if changed != {rounds}:  # a board left as it was would make the least look lower than it is
@@ -87,15 +74,13 @@ def measure(
                 f"{case}: board floor {figures[f'board_floor_{case}']}, Handoff {figures[f'handoff_{case}']}",
                 flush=True,
             )
-        run_floor()
+    floor += floor_latency(browser, k, rounds)
     figures["floor"] = base = summary(floor, k)
     for case in cases:
         least, ours = figures[f"board_floor_{case}"], figures[f"handoff_{case}"]
-        for measured in (least, ours):
-            measured["p50_vs_floor"] = round(measured["p50_ms"] / base["p50_ms"], 2)
-            measured["p95_vs_floor"] = round(measured["p95_ms"] / base["p95_ms"], 2)
-        ours["p50_vs_board_floor"] = round(ours["p50_ms"] / least["p50_ms"], 2)
-        ours["p95_vs_board_floor"] = round(ours["p95_ms"] / least["p95_ms"], 2)
+        against(least, base)
+        against(ours, base)
+        against(ours, least, "board_floor")
         print(
             f"K={k}, {conversations} conversations, {case}: floor p50 {base['p50_ms']} ms, "
             f"p95 {base['p95_ms']}; "

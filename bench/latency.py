@@ -94,13 +94,16 @@ class Target:
     skip: int | None = None  # a page not measured this round (it is busy opening a panel of its own)
 
 
-def floor_pages(browser: Browser, url: str, k: int) -> tuple[BrowserContext, list[Page], Target]:
-    """K pages of the floor app at `url`, each connected, and the POST that changes their label."""
+def floor_pages(
+    browser: Browser, url: str, k: int, path: str = ""
+) -> tuple[BrowserContext, list[Page], Target]:
+    """K pages of the floor app at `url` (its `path`: the board floor's too), each connected, and the POST
+    that changes their label."""
     context = browser.new_context(viewport=VIEWPORT)  # the same window as the console's pages
     pages = []
     for _ in range(k):
         page = context.new_page()
-        page.goto(url)
+        page.goto(url + path)
         page.wait_for_function("window.did_handshake === true")
         pages.append(page)
     return context, pages, Target(f"{url}/bump", "[data-testid=floor-label]")
@@ -202,6 +205,12 @@ def handoff_latency(
     return timings
 
 
+def against(measured: dict[str, float], base: dict[str, float], name: str = "floor") -> None:
+    """Adds `measured`'s p50 and p95 as multiples of `base`'s (p50_vs_floor, p95_vs_floor, or `name`'s)."""
+    for figure in ("p50", "p95"):
+        measured[f"{figure}_vs_{name}"] = round(measured[f"{figure}_ms"] / base[f"{figure}_ms"], 2)
+
+
 def summary(timings: Timings, k: int) -> dict[str, float]:
     """p50 and p95 over every page of every round, and the latest whole round: the highest of each round's
     fastest page. A high p95 with a low whole-round figure is a few slow pages; with a high one, everything
@@ -256,8 +265,7 @@ def measure(
         count, k, case = key.split("|")
         base = figures[f"floor_k{k}"]
         assert isinstance(base, dict)
-        measured["p50_vs_floor"] = round(measured["p50_ms"] / base["p50_ms"], 2)
-        measured["p95_vs_floor"] = round(measured["p95_ms"] / base["p95_ms"], 2)
+        against(measured, base)
         figures[f"handoff_{count}_k{k}_{case.replace(' ', '_')}"] = measured
         print(
             f"latency Handoff, {count} conversations, K={k}, {case}: p50 {measured['p50_ms']} ms "

@@ -158,8 +158,7 @@ def measure_latency(conversations: int, k: int, rounds: int) -> dict[str, object
     for key, measured in figures.items():
         if key == "floor" or not isinstance(measured, dict):
             continue
-        measured["p50_vs_floor"] = round(measured["p50_ms"] / base["p50_ms"], 2)
-        measured["p95_vs_floor"] = round(measured["p95_ms"] / base["p95_ms"], 2)
+        latency.against(measured, base)
         case, label = key.split("|")
         print(
             f"latency, {conversations} conversations, K={k} pages on one process, {case}, posted through "
