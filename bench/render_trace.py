@@ -2,7 +2,9 @@
 (bench.latency's cases), beside the floor's page (one label that a POST changes), from Chromium's own trace of
 a single page: its renderer's main thread, the compositor and display compositor (viz) threads, the raster
 workers, and how many frames the main thread drew per message. An idle stretch of the same length is traced
-last: what the page costs with nothing posted.
+last: what the page costs with nothing posted. Each case's board floor (bench.board_floor: the floor's page
+holding a copy of the console's board, which the page itself changes as that case changes the console's) is
+traced too: what the browser must do for what the case changes on screen, without NiceGUI and Vue.
 
 One page alone, so no page waits for another's core: these figures vary far less from run to run than
 bench.latency's 25 pages on one machine (whose CPU and style/layout durations swing by 2x between runs), and
@@ -20,10 +22,12 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import Browser, sync_playwright
 
+from bench.board_floor import copy_board
 from bench.common import floor_server, seeded_server
 from bench.latency import CASES, collect, console_pages, floor_pages, targets
 from tests.support import CHROMIUM, CHROMIUM_ARGS
@@ -68,14 +72,20 @@ def per_message(trace: Path, messages: int) -> dict[str, float]:
     return figures
 
 
-def floor(browser: Browser, rounds: int, trace: Path) -> dict[str, float]:
+def floor(
+    browser: Browser, rounds: int, trace: Path, board: Path | None = None, case: str = ""
+) -> dict[str, float]:
     """The floor's page (bench.latency's floor: one label a POST pushes a new value to), traced the same way:
-    what the browser does for the least change a message can make."""
-    with floor_server() as url, httpx.Client() as client:
-        context, pages, label = floor_pages(browser, url, 1)
+    what the browser does for the least change a message can make. With `board` (a console page's board,
+    bench.board_floor), the board floor's page of `case`: what the browser must do for what that case changes
+    on screen."""
+    with floor_server(board) as url, httpx.Client() as client:
+        context, pages, label = floor_pages(browser, url, 1, f"/board?case={quote(case)}" if board else "")
         browser.start_tracing(page=pages[0], path=trace, categories=CATEGORIES)
         collect(pages, client, rounds, lambda _: label)
         browser.stop_tracing()
+        if board is not None and pages[0].evaluate("window.boardChanges ?? 0") != rounds:
+            raise RuntimeError("the board floor's page did not change its board at every push")
         context.close()
     return per_message(trace, rounds)
 
@@ -90,6 +100,12 @@ def measure(conversations: int, rounds: int, cases: tuple[str, ...]) -> dict[str
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         figures["floor"] = floored = floor(browser, rounds, Path(scratch) / "floor.json")
         print(f"render trace, the floor's page, per message: {floored}", flush=True)
+        board = copy_board(browser, server.url, Path(scratch) / "board.html")
+        for case in cases:
+            figures[f"board_floor_{case}"] = least = floor(
+                browser, rounds, Path(scratch) / "board.json", board, case
+            )
+            print(f"render trace, the board floor's page, {case}, per message: {least}", flush=True)
         context, pages = console_pages(browser, server.url, 1)
         took = 0.0
         with httpx.Client() as client:
