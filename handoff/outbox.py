@@ -128,11 +128,13 @@ def _told(event: Event) -> _Told | None:
 def stage(session: Session, events: Sequence[Event]) -> int:
     """Add a delivery for each event to each active endpoint that asked for it; how many were added. Plain
     code, run in the transaction that made the events (on SQLite's writer thread, or by `stage_async`)."""
-    told = [t for t in map(_told, events) if t is not None]
-    if not told:
+    if not any(map(tells, events)):
         return 0
     endpoints = session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
-    if not endpoints:
+    if not endpoints:  # the usual case: nothing to build (a card's data for each event, on every message)
+        return 0
+    told = [t for t in map(_told, events) if t is not None]
+    if not told:
         return 0
     slugs = {t.service_slug for t in told}
     names = dict(session.execute(select(Service.slug, Service.name).where(Service.slug.in_(slugs))).all())
