@@ -133,9 +133,7 @@ def stage(session: Session, events: Sequence[Event]) -> int:
     endpoints = session.execute(select(Webhook.id, Webhook.events).where(Webhook.active.is_(True))).all()
     if not endpoints:  # the usual case: nothing to build (a card's data for each event, on every message)
         return 0
-    told = [t for t in map(_told, events) if t is not None]
-    if not told:
-        return 0
+    told = [t for t in map(_told, events) if t is not None]  # not empty: `tells` held for one of them
     slugs = {t.service_slug for t in told}
     names = dict(session.execute(select(Service.slug, Service.name).where(Service.slug.in_(slugs))).all())
     now = records.utcnow()
