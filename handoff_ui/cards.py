@@ -65,6 +65,12 @@ class Cell(ui.element, component="components/cell.js"):
             self.props["tag"] = tag
 
 
+def meta_text(view: ConversationView) -> str:
+    """ "· 3 messages · Claimed by Bob": a card's last line, which changes with every message."""
+    count = f"· {view.message_count} message{'' if view.message_count == 1 else 's'}"
+    return f"{count} · Claimed by {view.claimed_by_name}" if view.claimed_by_name else count
+
+
 def initials(name: str) -> str:
     """ "Ada Lovelace" -> "AL"; one word -> its first two letters."""
     words = name.split()
@@ -166,8 +172,11 @@ class ConversationCard(Cell):
         self.on("click", lambda: on_open(self.view.id))
         with self:  # one grid (console.css): the face's parts and the count are its cells
             self._face = CardFace()
-            with Cell().classes("hf-meta"):  # changes with every message: re-rendered alone
+            with Cell().classes("hf-meta") as meta_cell:  # changes with every message: re-rendered alone
                 self._meta = ui.label()
+        # What a board push changes (board_push.py), and the whole card (for what may be waiting to be sent).
+        self.pushed = (self.id, self._face.id, self._meta.id)
+        self.element_ids = (*self.pushed, meta_cell.id)
         self.reuse(view)
 
     def reuse(self, view: ConversationView) -> None:
@@ -191,5 +200,4 @@ class ConversationCard(Cell):
             )
             self.classes(add="hf-attention") if view.needs_attention else self.classes(remove="hf-attention")
         self._face.show(self._faces.of(view))
-        count = f"· {view.message_count} message{'' if view.message_count == 1 else 's'}"
-        self._meta.set_text(f"{count} · Claimed by {view.claimed_by_name}" if view.claimed_by_name else count)
+        self._meta.set_text(meta_text(view))

@@ -36,6 +36,7 @@ from handoff.events import (
 )
 from handoff.views import DEFAULT_REMIND_AFTER, ConversationView, FlagView, ServiceView, Stats, Viewer
 from handoff_ui.board_index import BoardIndex
+from handoff_ui.board_push import BoardPush
 from handoff_ui.cards import Faces
 
 RECONCILE_SECONDS = 15.0
@@ -81,6 +82,7 @@ class Live:
         self.index = BoardIndex()
         self._viewers: dict[str, tuple[Viewer, ...]] = {}  # conversation -> the agents with it open
         self.faces = Faces(self.viewers)
+        self.push = BoardPush()  # the pages that follow a card change by one shared packet (board_push.py)
         self._services: dict[str, ServiceView] = {}  # per slug, as the last event or load said
         self._subscriptions: list[Subscription] = []
         self._reconciler: asyncio.Task[None] | None = None
@@ -213,7 +215,9 @@ class Live:
             )
             self.stats_changed.emit(self.stats)
         # The change as this process saw it (its pages show `kept`); another process's `before` may differ.
+        rank = self.index.rank(event.after)
         self.card_changed.emit(ConversationUpdated(kept, event.after))
+        self.push.send(event.after, self.faces.of, rank)  # to the pages that took their updates back
         was_flagged = kept is not None and kept.needs_attention
         if event.after.needs_attention and not was_flagged:
             self.attention_raised.emit(AttentionRaised(event.after, event.after.open_flags[-1]))

@@ -9,6 +9,7 @@ from nicegui import ui
 
 from handoff.views import MODES, ConversationView, Mode, ServiceView
 from handoff_ui.board_index import BoardIndex
+from handoff_ui.board_push import BoardPush, can_follow
 from handoff_ui.cards import Cell, ConversationCard, Faces
 from handoff_ui.words import MODE_WORDS
 
@@ -45,7 +46,11 @@ class ModeButtons:
 
 class CardGrid(ui.element, component="components/card_grid.js"):
     """The grid of a service's cards: a card is rendered again in the browser only when it changed itself, not
-    when another card moved, entered or left (card_grid.js)."""
+    when another card moved, entered or left; it applies the board pushes of its service (card_grid.js)."""
+
+    def __init__(self, service_slug: str) -> None:
+        super().__init__()
+        self.props["service"] = service_slug
 
 
 class ServiceSection:
@@ -79,7 +84,7 @@ class ServiceSection:
             # its nearest component above it: without this Cell, that was the whole page's content (every
             # section, its mode buttons, its labels) on every such message.
             with Cell().classes("w-full"):
-                self.grid = CardGrid().classes("w-full grid gap-3")
+                self.grid = CardGrid(service.slug).classes("w-full grid gap-3")
                 self.grid.style("grid-template-columns: repeat(auto-fill, minmax(300px, 1fr))")
             with ui.row().classes("items-center gap-2 q-mt-sm") as self.more_row:
                 self.more = ui.label().classes("text-grey-8")
@@ -101,18 +106,44 @@ class ServiceSection:
         self.cap += PAGE_SIZE
         self.sync()
 
-    def show_change(self, before: ConversationView | None, after: ConversationView) -> None:
+    def show_change(
+        self, before: ConversationView | None, after: ConversationView, push: BoardPush | None = None
+    ) -> None:
         """One card changed. Mostly it keeps its place (a new message on a card already on top), or it stays
-        below the cards shown: then only that card is redrawn, or nothing; otherwise the section is synced."""
+        below the cards shown: then only that card is redrawn, or nothing; otherwise the section is synced.
+
+        With `push`, a card entering the cards shown (it took over the last card's element and moved to its
+        rank, and nothing else changed) is taken back from NiceGUI's outbox and left to the push
+        (board_push.py): four elements with the whole face on every page, where a push is one packet."""
         card = self.cards.get(after.id)
+        entering = push is not None and card is None
+        waiting = can_follow(self.grid.client, self._element_ids) if entering else None
         rank = self._index.rank(after)
         children = self.grid.default_slot.children
+        last = children[-1] if children else None
         if card is not None and rank is not None and rank < len(children) and children[rank] is card:
             card.show(after)
         elif card is None and rank is not None and rank >= self.cap and before is not None and before.active:
-            pass  # below the cards shown, before and after, and counted already: nothing on screen changes
+            return  # below the cards shown, before and after, and counted already: nothing on screen changes
         else:
             self.sync()
+        if push is None or waiting is None or rank is None or rank >= len(children):
+            return  # a card that was shown: NiceGUI's own update of it is small, and cost less than a push
+        shown = children[rank]
+        if isinstance(shown, ConversationCard) and shown.view is after and shown is last:
+            push.take_back(self.grid.client, waiting, (self.grid.id, *shown.pushed))
+
+    def _element_ids(self) -> list[int]:
+        """The elements of the grid and its cards."""
+        return [self.grid.id, *(each for card in self.cards.values() for each in card.element_ids)]
+
+    def resend(self) -> None:
+        """Send the grid and its cards to the browser again, as they are (a page back from a lost connection
+        may have missed a push)."""
+        self.grid.update()
+        for card in self.cards.values():
+            for element in card.descendants(include_self=True):
+                element.update()
 
     def show_viewers(self, conversation_id: str) -> None:
         """Who has the conversation open changed: its card's face, if the card is shown (Faces knows who)."""

@@ -17,11 +17,90 @@
 // own render is. Children here must not be changed in place in the browser (inputs that write their value
 // back do that); cards never are. `renderRecursively` is NiceGUI's own (nicegui.js, a classic script, so a
 // global); the browser tests of the board fail if it ever goes.
+//
+// A board push (board_push.py) is one card's change sent once to every page that can follow it: the grid
+// applies it to its own elements as NiceGUI's update would have (the server changed its copies of them the
+// same way and took those updates back). The card showing the conversation, or else the grid's last card
+// (which the server gave to the conversation entering), gets the new face, count and state and moves to the
+// card's rank. Each element that changed is replaced by a new object, as NiceGUI's update replaces it.
+//
+// A push is applied in its turn among NiceGUI's own messages: NiceGUI works through them one at a time, and
+// one can wait (loading a component's code), holding the ones after it; an update of the same card sent
+// before the push but applied after it would undo it. So the push is queued here and a message asking to
+// apply it is put in NiceGUI's queue, as if the server had sent it (NiceGUI's own run_javascript handler,
+// with a fixed call: nothing the server sent is run).
 import { h } from "vue";
 
+const EVENT = "handoff_card";
+
+function replaced(elements, id, change) {
+  const element = elements[id];
+  const next = change(element);
+  if (next !== element) elements[id] = next;
+}
+
 export default {
+  props: { service: { type: String, required: true } },
   created() {
     this.kept = new Map(); // element id -> { element, vnode }; not reactive: written while rendering
+    this.pending = []; // pushes received, not yet applied
+    this.onPush = (change) => {
+      if (change.service !== this.service) return;
+      this.pending.push(change);
+      const inTurn = window.socket.listeners("run_javascript")[0]; // NiceGUI's handler: queues it
+      const call = `getElement(${JSON.stringify(this.$attrs.id.substring(1))})?.applyPending()`;
+      if (inTurn) inTurn({ code: call, request_id: null });
+      else this.applyPending();
+    };
+    const listen = () => {
+      if (window.socket) window.socket.on(EVENT, this.onPush);
+      else this.waiting = setTimeout(listen, 20); // NiceGUI opens its socket once the page is mounted
+    };
+    listen();
+  },
+  unmounted() {
+    clearTimeout(this.waiting);
+    window.socket?.off(EVENT, this.onPush);
+  },
+  methods: {
+    applyPending() {
+      const change = this.pending.shift();
+      if (change !== undefined) this.apply(change);
+    },
+    apply(change) {
+      const elements = this.$root.elements;
+      const gridId = this.$attrs.id.substring(1);
+      const ids = elements[gridId]?.children ?? [];
+      const shown = ids.find((id) => elements[id]?.props?.["data-conversation-id"] === change.id);
+      const cardId = shown ?? ids[ids.length - 1];
+      const card = elements[cardId];
+      if (card === undefined) return;
+      const [faceId, metaId] = card.children;
+      const countId = elements[metaId].children[0];
+      replaced(elements, cardId, (element) => {
+        const props = element.props;
+        const attention = String(change.attention);
+        const classes = (element.class ?? []).filter((name) => name !== "hf-attention");
+        if (change.attention) classes.push("hf-attention");
+        const same =
+          props["data-conversation-id"] === change.id &&
+          props["data-status"] === change.status &&
+          props["data-attention"] === attention &&
+          classes.join(" ") === (element.class ?? []).join(" ");
+        if (same) return element;
+        const changed = { "data-conversation-id": change.id, "data-status": change.status, "data-attention": attention };
+        return { ...element, class: classes, props: { ...props, ...changed } };
+      });
+      replaced(elements, faceId, (element) =>
+        element.props.face === change.face ? element : { ...element, props: { ...element.props, face: change.face } },
+      );
+      replaced(elements, countId, (element) => (element.text === change.meta ? element : { ...element, text: change.meta }));
+      if (ids.indexOf(cardId) !== change.rank) {
+        const order = ids.filter((id) => id !== cardId);
+        order.splice(change.rank, 0, cardId);
+        replaced(elements, gridId, (element) => ({ ...element, children: order }));
+      }
+    },
   },
   render() {
     const elements = this.$root.elements;

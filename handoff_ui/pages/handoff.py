@@ -30,6 +30,7 @@ class HandoffScreen:
         self._live = live
         self._agent = agent
         self.sections: dict[str, ServiceSection] = {}
+        self._connected_before = False
 
     async def build(self) -> None:
         """The screen below the frame (drawn by `enter`)."""
@@ -78,6 +79,17 @@ class HandoffScreen:
         self._live.note_added.subscribe(self.panel.on_note)
         self._live.viewers_changed.subscribe(self._on_viewers)
         self._live.canned_replies_changed.subscribe(self.panel.on_canned_replies)
+        client = ui.context.client
+        self._connected_before = client.has_socket_connection
+        client.on_connect(self._on_connect)
+
+    def _on_connect(self) -> None:
+        """A page back from a lost connection is sent its board again: a board push it missed while away is
+        not in the history NiceGUI replays (board_push.py)."""
+        if self._connected_before:
+            for section in self.sections.values():
+                section.resend()
+        self._connected_before = True
 
     def _stats_bar(self, stats: Stats) -> dict[str, ui.label]:
         labels = {}
@@ -114,7 +126,7 @@ class HandoffScreen:
     def _on_card(self, event: ConversationUpdated) -> None:
         section = self.sections.get(event.after.service_slug)
         if section is not None:
-            section.show_change(event.before, event.after)
+            section.show_change(event.before, event.after, self._live.push)
         self.panel.on_card(event)
 
     def _on_viewers(self, event: ViewersChanged) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from playwright.sync_api import (
     Locator,
     Page,
     Playwright,
+    WebSocket,
     WebSocketRoute,
     expect,
     sync_playwright,
@@ -125,6 +127,25 @@ def send_in_reverse(page: Page, count: int) -> list[str]:
     return held
 
 
+@dataclass
+class Recorded:
+    """A page's socket and the text frames it has received."""
+
+    socket: WebSocket
+    frames: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.socket.on("framereceived", self._received)
+
+    def _received(self, frame: str | bytes) -> None:
+        if isinstance(frame, str):
+            self.frames.append(frame)
+
+    def pushes(self) -> int:
+        """How many board pushes (board_push.py) it received."""
+        return sum(frame.startswith('42["handoff_card"') for frame in self.frames)
+
+
 def agent_page(
     browser: Browser,
     contexts: list[BrowserContext],
@@ -133,8 +154,13 @@ def agent_page(
     path: str = "/handoff",
     *,
     init_scripts: Iterable[str] = (),
+    sockets: list[Recorded] | None = None,
 ) -> Page:
+    """A console page, logged in and connected; with `sockets`, the page's sockets as they open, with the
+    text frames each received (the last is the console's)."""
     page = new_page(browser, contexts, init_scripts=init_scripts)
+    if sockets is not None:
+        page.on("websocket", lambda socket: sockets.append(Recorded(socket)))
     page.goto(server.url + path)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(AGENT_PASSWORD)

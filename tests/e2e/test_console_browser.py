@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, Route, expect
 
 from tests.e2e.conftest import (
     BROWSER_TESTS,
+    Recorded,
     agent_page,
     card,
     new_conversation,
@@ -257,6 +258,11 @@ def test_the_status_dot_follows_a_server_restart(
 ESM_RULE = """() => [...document.styleSheets].some((sheet) =>
     [...sheet.cssRules].some((rule) => rule.selectorText === "#esm-fallback ~ *"))"""
 SHOWN = "cards => cards.map((card) => card.dataset.conversationId)"
+BOARD = """(section) => {
+    const copy = section.cloneNode(true);  // as the page shows it, without NiceGUI's ids of its elements
+    copy.querySelectorAll("[id]").forEach((element) => element.removeAttribute("id"));
+    return copy.innerHTML;
+}"""
 
 
 def test_a_card_moves_enters_and_leaves_as_one_element(
@@ -264,13 +270,15 @@ def test_a_card_moves_enters_and_leaves_as_one_element(
 ) -> None:
     """A message moves its card to the front: the same element, the others kept in order. A conversation
     below the cards shown enters at the front on the card that left the list, and that card then opens the
-    conversation it shows."""
+    conversation it shows. The entering card came as a board push; the page shows what a page opened afresh
+    shows."""
     shop = ("shop", "Web Shop", "--mode", "human_only")
     server = seeded_server(tmp_path, services=[shop], agents=[("ada@example.com", "Ada", True)]).start()
     try:
         started = [new_conversation(server, f"Question {n}") for n in range(18)]  # no AI: Human Only
         ids = [cid for cid, _ in started]
-        ada = agent_page(browser, contexts, server, "ada@example.com")
+        sockets: list[Recorded] = []
+        ada = agent_page(browser, contexts, server, "ada@example.com", sockets=sockets)
         cards = ada.locator("[data-testid=service-shop] [data-testid=conversation-card]")
         expect(cards).to_have_count(16)
         expect(cards.first).to_have_attribute("data-conversation-id", ids[17])  # the newest first
@@ -298,8 +306,81 @@ def test_a_card_moves_enters_and_leaves_as_one_element(
         expect(entered.locator(".hf-meta")).to_have_text("· 2 messages")
         expect(entered.locator(".hf-started")).to_have_text("just now")
         expect(ada.locator("[data-testid=service-shop]")).to_contain_text("2 more conversations")
+        assert sockets[-1].pushes() == 1  # the entering card: one packet shared by every page following it
+        fresh = agent_page(browser, contexts, server, "ada@example.com")
+        board = "[data-testid=service-shop] .grid"
+        assert ada.locator(board).evaluate(BOARD) == fresh.locator(board).evaluate(BOARD)
         entered.click()
         expect(ada.get_by_test_id("conversation-panel")).to_contain_text("Question 0")
         expect(ada.get_by_test_id("conversation-panel")).to_contain_text("Hello?")
+    finally:
+        server.stop()
+
+
+HOLD_QUEUE = """() => {
+    // NiceGUI works through its messages one at a time: one that loads a component's code holds the rest.
+    const held = { key: "held-by-test", tag: "held-by-test" };
+    window.socket.listeners("load_js_components")[0]({ components: [held] });
+}"""
+OLDER_COUNT = """() => {
+    // An update NiceGUI sent before the push, still waiting in its queue: the last card's count as it is.
+    const cards = document.querySelectorAll("[data-testid=conversation-card]");
+    const count = cards[cards.length - 1].querySelector(".hf-meta > *").id.substring(1);
+    window.socket.listeners("update")[0]({ [count]: { ...mounted_app.elements[count] } });
+}"""
+PUSHED = re.compile(r'^42\["handoff_card"')
+
+
+def one_below_the_cards_shown(tmp_path: Path) -> tuple[Server, list[tuple[str, dict[str, str]]]]:
+    """A started server whose one service shows 16 of its 17 conversations: the first started is below."""
+    shop = ("shop", "Web Shop", "--mode", "human_only")
+    server = seeded_server(tmp_path, services=[shop], agents=[("ada@example.com", "Ada", True)]).start()
+    return server, [new_conversation(server, f"Question {n}") for n in range(17)]
+
+
+def test_a_board_push_waits_its_turn_behind_nicegui_s_messages(
+    browser: Browser, contexts: list[BrowserContext], tmp_path: Path
+) -> None:
+    """A push that arrives while NiceGUI's messages wait behind one that is loading code is applied after
+    them: an older update of the same card, sent before the push, does not undo it."""
+    server, started = one_below_the_cards_shown(tmp_path)
+    try:
+        (below, auth), last = started[0], started[1][0]
+        sockets: list[Recorded] = []
+        ada = agent_page(browser, contexts, server, "ada@example.com", sockets=sockets)
+        expect(card(ada, last).locator(".hf-meta")).to_have_text("· 1 message")
+        held: list[Route] = []
+        ada.route("**/components/held-by-test", lambda route: held.append(route))
+        ada.evaluate(HOLD_QUEUE)
+        ada.evaluate(OLDER_COUNT)
+        post = f"{server.url}/api/v1/conversations/{below}/messages"
+        with sockets[-1].socket.expect_event("framereceived", lambda frame: bool(PUSHED.match(str(frame)))):
+            httpx.post(post, json={"text": "Any news?"}, headers=auth).raise_for_status()
+        expect(card(ada, last)).to_have_count(1)  # the push waits its turn
+        assert len(held) == 1
+        held[0].fulfill(body="export default {};", content_type="text/javascript")
+        expect(card(ada, below).locator(".hf-meta")).to_have_text("· 2 messages")
+        expect(card(ada, last)).to_have_count(0)
+    finally:
+        server.stop()
+
+
+def test_a_page_back_from_a_lost_connection_is_sent_its_board_again(
+    browser: Browser, contexts: list[BrowserContext], tmp_path: Path
+) -> None:
+    """A push the page never applied (here its grid stopped listening; a lost connection can drop one too) is
+    made good once its socket connects again: NiceGUI's history has no pushes, so the board is sent anew."""
+    server, started = one_below_the_cards_shown(tmp_path)
+    try:
+        (below, auth), last = started[0], started[1][0]
+        ada = agent_page(browser, contexts, server, "ada@example.com")
+        expect(card(ada, last)).to_have_count(1)
+        ada.evaluate('() => window.socket.off("handoff_card")')  # from here on, the page misses every push
+        post = f"{server.url}/api/v1/conversations/{below}/messages"
+        httpx.post(post, json={"text": "Any news?"}, headers=auth).raise_for_status()  # pushed on answering
+        ada.evaluate("() => window.socket.io.engine.close()")  # the connection drops; socket.io reconnects
+        expect(card(ada, below).locator(".hf-meta")).to_have_text("· 2 messages")
+        expect(card(ada, last)).to_have_count(0)
+        expect(ada.get_by_test_id("connection-status")).to_have_attribute("data-state", "connected")
     finally:
         server.stop()
