@@ -73,7 +73,7 @@ async def test_an_admin_adds_watches_redelivers_and_removes_a_webhook(
     assert not (await core.webhooks.all(by=admin))[0].active
 
     click(user, "Remove")
-    await user.should_see(f"Remove the webhook to {receiver.url}?")
+    await user.should_see(f"Remove the webhook to {receiver.url}?", retries=50)  # a dialog: drawn by a task
     user.find(marker="confirm-action").click()
     await user.should_see("No webhooks yet.", retries=50)
     assert await core.webhooks.all(by=admin) == []
