@@ -35,11 +35,14 @@ class BoardPush:
 
     def __init__(self) -> None:
         self._recipients: list[str] = []
+        self._rank = 0  # where the card now is in its service: the same on every page (the shared index)
 
-    def take_back(self, client: Client, before: set[int], covered: Iterable[int]) -> bool:
-        """After a page showed the change: if everything it queued since `before` (the outbox's updates before
-        the change) is among `covered` (the elements a push changes), take those updates back and make the
-        page a recipient of the push. False (nothing taken back) otherwise."""
+    def take_back(self, client: Client, before: set[int], covered: Iterable[int], rank: int) -> bool:
+        """After a page showed the change, the card now at `rank`: if everything the page queued since
+        `before` (the outbox's updates before the change) is among `covered` (the elements a push changes),
+        take those updates back and make the page a recipient of the push. False (nothing taken back)
+        otherwise. Called while the change is shown (the pages' handlers are plain functions), before
+        `send`."""
         updates = client.outbox.updates
         new = set(updates) - before
         allowed = set(covered)
@@ -48,19 +51,18 @@ class BoardPush:
         for element_id in new:
             del updates[element_id]
         self._recipients.append(client.id)
+        self._rank = rank
         return True
 
-    def send(self, view: ConversationView, face_of: FaceOf, rank: int | None) -> None:
-        """Send the change to the pages that took it back (one packet for all), then start over. Every one of
-        them shows the card at `rank`, its place in the shared index (ServiceSection.show_change checked)."""
+    def send(self, view: ConversationView, face_of: FaceOf) -> None:
+        """Send the change to the pages that took it back (one packet for all), then start over."""
         recipients, self._recipients = self._recipients, []
         if not recipients:
             return
-        assert rank is not None, "a page took back a change to a card that is not in the index"
         message = {
             "service": view.service_slug,
             "id": view.id,
-            "rank": rank,
+            "rank": self._rank,
             "face": face_of(view),
             "meta": meta_text(view),
             "status": view.status,

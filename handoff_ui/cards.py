@@ -172,11 +172,9 @@ class ConversationCard(Cell):
         self.on("click", lambda: on_open(self.view.id))
         with self:  # one grid (console.css): the face's parts and the count are its cells
             self._face = CardFace()
-            with Cell().classes("hf-meta") as meta_cell:  # changes with every message: re-rendered alone
+            with Cell().classes("hf-meta"):  # changes with every message: re-rendered alone
                 self._meta = ui.label()
-        # What a board push changes (board_push.py), and the whole card (for what may be waiting to be sent).
-        self.pushed = (self.id, self._face.id, self._meta.id)
-        self.element_ids = (*self.pushed, meta_cell.id)
+        self.pushed = (self.id, self._face.id, self._meta.id)  # what a board push changes (board_push.py)
         self.reuse(view)
 
     def reuse(self, view: ConversationView) -> None:

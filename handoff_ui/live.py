@@ -215,9 +215,8 @@ class Live:
             )
             self.stats_changed.emit(self.stats)
         # The change as this process saw it (its pages show `kept`); another process's `before` may differ.
-        rank = self.index.rank(event.after)
         self.card_changed.emit(ConversationUpdated(kept, event.after))
-        self.push.send(event.after, self.faces.of, rank)  # to the pages that took their updates back
+        self.push.send(event.after, self.faces.of)  # to the pages that took their updates back
         was_flagged = kept is not None and kept.needs_attention
         if event.after.needs_attention and not was_flagged:
             self.attention_raised.emit(AttentionRaised(event.after, event.after.open_flags[-1]))

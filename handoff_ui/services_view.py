@@ -117,7 +117,7 @@ class ServiceSection:
         (board_push.py): four elements with the whole face on every page, where a push is one packet."""
         card = self.cards.get(after.id)
         entering = push is not None and card is None
-        waiting = can_follow(self.grid.client, self._element_ids) if entering else None
+        waiting = can_follow(self.grid.client, self._board) if entering else None
         rank = self._index.rank(after)
         children = self.grid.default_slot.children
         last = children[-1] if children else None
@@ -128,22 +128,20 @@ class ServiceSection:
         else:
             self.sync()
         if push is None or waiting is None or rank is None or rank >= len(children):
-            return  # a card that was shown: NiceGUI's own update of it is small, and cost less than a push
+            return  # not a card entering, or a page that cannot follow: NiceGUI's own updates go
         shown = children[rank]
         if isinstance(shown, ConversationCard) and shown.view is after and shown is last:
-            push.take_back(self.grid.client, waiting, (self.grid.id, *shown.pushed))
+            push.take_back(self.grid.client, waiting, (self.grid.id, *shown.pushed), rank)
 
-    def _element_ids(self) -> list[int]:
-        """The elements of the grid and its cards."""
-        return [self.grid.id, *(each for card in self.cards.values() for each in card.element_ids)]
+    def _board(self) -> list[int]:
+        """The grid and everything in it."""
+        return [element.id for element in self.grid.descendants(include_self=True)]
 
     def resend(self) -> None:
         """Send the grid and its cards to the browser again, as they are (a page back from a lost connection
         may have missed a push)."""
-        self.grid.update()
-        for card in self.cards.values():
-            for element in card.descendants(include_self=True):
-                element.update()
+        for element in self.grid.descendants(include_self=True):
+            element.update()
 
     def show_viewers(self, conversation_id: str) -> None:
         """Who has the conversation open changed: its card's face, if the card is shown (Faces knows who)."""

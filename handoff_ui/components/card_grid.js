@@ -52,14 +52,12 @@ export default {
       if (inTurn) inTurn({ code: call, request_id: null });
       else this.applyPending();
     };
-    const listen = () => {
-      if (window.socket) window.socket.on(EVENT, this.onPush);
-      else this.waiting = setTimeout(listen, 20); // NiceGUI opens its socket once the page is mounted
-    };
-    listen();
+    window.handoffWithSocket((socket) => {
+      if (!this.gone) socket.on(EVENT, this.onPush);
+    }); // console.js
   },
   unmounted() {
-    clearTimeout(this.waiting);
+    this.gone = true;
     window.socket?.off(EVENT, this.onPush);
   },
   methods: {
@@ -78,18 +76,11 @@ export default {
       const [faceId, metaId] = card.children;
       const countId = elements[metaId].children[0];
       replaced(elements, cardId, (element) => {
-        const props = element.props;
-        const attention = String(change.attention);
         const classes = (element.class ?? []).filter((name) => name !== "hf-attention");
-        if (change.attention) classes.push("hf-attention");
-        const same =
-          props["data-conversation-id"] === change.id &&
-          props["data-status"] === change.status &&
-          props["data-attention"] === attention &&
-          classes.join(" ") === (element.class ?? []).join(" ");
-        if (same) return element;
-        const changed = { "data-conversation-id": change.id, "data-status": change.status, "data-attention": attention };
-        return { ...element, class: classes, props: { ...props, ...changed } };
+        if (change.attention) classes.push("hf-attention"); // last, as the server's classes(add=...) puts it
+        const state = { "data-conversation-id": change.id, "data-status": change.status };
+        state["data-attention"] = String(change.attention);
+        return { ...element, class: classes, props: { ...element.props, ...state } };
       });
       replaced(elements, faceId, (element) =>
         element.props.face === change.face ? element : { ...element, props: { ...element.props, face: change.face } },

@@ -30,7 +30,7 @@ class HandoffScreen:
         self._live = live
         self._agent = agent
         self.sections: dict[str, ServiceSection] = {}
-        self._connected_before = False
+        self._connected_before = False  # a connect after the first is a page back from a lost connection
 
     async def build(self) -> None:
         """The screen below the frame (drawn by `enter`)."""
@@ -79,9 +79,7 @@ class HandoffScreen:
         self._live.note_added.subscribe(self.panel.on_note)
         self._live.viewers_changed.subscribe(self._on_viewers)
         self._live.canned_replies_changed.subscribe(self.panel.on_canned_replies)
-        client = ui.context.client
-        self._connected_before = client.has_socket_connection
-        client.on_connect(self._on_connect)
+        ui.context.client.on_connect(self._on_connect)  # its first connect comes after this page is sent
 
     def _on_connect(self) -> None:
         """A page back from a lost connection is sent its board again: a board push it missed while away is

@@ -35,9 +35,14 @@
   }
   function setState(next) { state = next; showState(); }
 
-  function watchSocket() {
-    const socket = window.socket;
-    if (!socket) { setTimeout(watchSocket, 50); return; }
+  // NiceGUI opens its socket once the page is mounted, after this script and the page's components start.
+  function withSocket(use) {
+    if (window.socket) use(window.socket);
+    else setTimeout(() => withSocket(use), 20);
+  }
+  window.handoffWithSocket = withSocket; // for the components too (card_grid.js)
+
+  function watchSocket(socket) {
     if (socket.__handoffWatched) return;
     socket.__handoffWatched = true;
     socket.on("connect", () => setState("connected"));
@@ -50,7 +55,7 @@
   }
   // The status element is drawn by Vue after this script runs: keep it in step with the socket.
   setInterval(showState, 500);
-  document.addEventListener("DOMContentLoaded", watchSocket);
+  document.addEventListener("DOMContentLoaded", () => withSocket(watchSocket));
 
   function relative(iso) {
     const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);

@@ -22,6 +22,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from handoff_ui.board_push import EVENT
 from tests.support import (
     AGENT_PASSWORD,
     CHROMIUM,
@@ -143,7 +144,7 @@ class Recorded:
 
     def pushes(self) -> int:
         """How many board pushes (board_push.py) it received."""
-        return sum(frame.startswith('42["handoff_card"') for frame in self.frames)
+        return sum(frame.startswith(f'42["{EVENT}"') for frame in self.frames)
 
 
 def agent_page(

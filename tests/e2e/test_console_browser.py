@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Route, expect
 
+from handoff_ui.board_push import EVENT
 from tests.e2e.conftest import (
     BROWSER_TESTS,
     Recorded,
@@ -258,6 +259,18 @@ def test_the_status_dot_follows_a_server_restart(
 ESM_RULE = """() => [...document.styleSheets].some((sheet) =>
     [...sheet.cssRules].some((rule) => rule.selectorText === "#esm-fallback ~ *"))"""
 SHOWN = "cards => cards.map((card) => card.dataset.conversationId)"
+
+
+def human_only_shop(tmp_path: Path, count: int) -> tuple[Server, list[tuple[str, dict[str, str]]]]:
+    """A started server with one Human Only service (no AI answers) and `count` conversations in it,
+    "Question 0" first; Ada is its admin."""
+    shop = ("shop", "Web Shop", "--mode", "human_only")
+    server = seeded_server(tmp_path, services=[shop], agents=[("ada@example.com", "Ada", True)]).start()
+    try:
+        return server, [new_conversation(server, f"Question {n}") for n in range(count)]
+    except BaseException:
+        server.stop()
+        raise
 BOARD = """(section) => {
     const copy = section.cloneNode(true);  // as the page shows it, without NiceGUI's ids of its elements
     copy.querySelectorAll("[id]").forEach((element) => element.removeAttribute("id"));
@@ -272,10 +285,8 @@ def test_a_card_moves_enters_and_leaves_as_one_element(
     below the cards shown enters at the front on the card that left the list, and that card then opens the
     conversation it shows. The entering card came as a board push; the page shows what a page opened afresh
     shows."""
-    shop = ("shop", "Web Shop", "--mode", "human_only")
-    server = seeded_server(tmp_path, services=[shop], agents=[("ada@example.com", "Ada", True)]).start()
+    server, started = human_only_shop(tmp_path, 18)
     try:
-        started = [new_conversation(server, f"Question {n}") for n in range(18)]  # no AI: Human Only
         ids = [cid for cid, _ in started]
         sockets: list[Recorded] = []
         ada = agent_page(browser, contexts, server, "ada@example.com", sockets=sockets)
@@ -328,14 +339,7 @@ OLDER_COUNT = """() => {
     const count = cards[cards.length - 1].querySelector(".hf-meta > *").id.substring(1);
     window.socket.listeners("update")[0]({ [count]: { ...mounted_app.elements[count] } });
 }"""
-PUSHED = re.compile(r'^42\["handoff_card"')
-
-
-def one_below_the_cards_shown(tmp_path: Path) -> tuple[Server, list[tuple[str, dict[str, str]]]]:
-    """A started server whose one service shows 16 of its 17 conversations: the first started is below."""
-    shop = ("shop", "Web Shop", "--mode", "human_only")
-    server = seeded_server(tmp_path, services=[shop], agents=[("ada@example.com", "Ada", True)]).start()
-    return server, [new_conversation(server, f"Question {n}") for n in range(17)]
+PUSHED = re.compile(rf'^42\["{EVENT}"')
 
 
 def test_a_board_push_waits_its_turn_behind_nicegui_s_messages(
@@ -343,7 +347,7 @@ def test_a_board_push_waits_its_turn_behind_nicegui_s_messages(
 ) -> None:
     """A push that arrives while NiceGUI's messages wait behind one that is loading code is applied after
     them: an older update of the same card, sent before the push, does not undo it."""
-    server, started = one_below_the_cards_shown(tmp_path)
+    server, started = human_only_shop(tmp_path, 17)  # 16 shown: Question 0 below
     try:
         (below, auth), last = started[0], started[1][0]
         sockets: list[Recorded] = []
@@ -370,7 +374,7 @@ def test_a_page_back_from_a_lost_connection_is_sent_its_board_again(
 ) -> None:
     """A push the page never applied (here its grid stopped listening; a lost connection can drop one too) is
     made good once its socket connects again: NiceGUI's history has no pushes, so the board is sent anew."""
-    server, started = one_below_the_cards_shown(tmp_path)
+    server, started = human_only_shop(tmp_path, 17)  # 16 shown: Question 0 below
     try:
         (below, auth), last = started[0], started[1][0]
         ada = agent_page(browser, contexts, server, "ada@example.com")

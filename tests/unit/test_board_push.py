@@ -71,16 +71,16 @@ def test_the_updates_a_change_queued_are_taken_back_only_when_the_push_covers_th
     push, other = BoardPush(), object()
     covered = Page("a", outbox=Outbox({99: other}))
     covered.outbox.updates.update({1: object(), 3: object()})  # the grid and the card, queued by the change
-    assert push.take_back(client(covered), {99}, PUSHED)
+    assert push.take_back(client(covered), {99}, PUSHED, 0)
     assert covered.outbox.updates == {99: other}  # the counter's update still goes NiceGUI's way
 
     beyond = Page("b", outbox=Outbox({1: object(), 7: object()}))  # it also queued an element no push changes
-    assert not push.take_back(client(beyond), set(), PUSHED)
+    assert not push.take_back(client(beyond), set(), PUSHED, 0)
     assert set(beyond.outbox.updates) == {1, 7}
-    assert not push.take_back(client(Page("c")), set(), PUSHED)  # nothing changed on it
+    assert not push.take_back(client(Page("c")), set(), PUSHED, 0)  # nothing changed on it
 
     card = view(message_count=3, agent_name=None)
-    push.send(card, lambda _view: "the face", 0)
+    push.send(card, lambda _view: "the face")
     [(event, data, room)] = sent.emits
     assert (event, room) == ("handoff_card", ["a"])  # one packet, for the page that took its updates back
     assert data == {
@@ -92,5 +92,5 @@ def test_the_updates_a_change_queued_are_taken_back_only_when_the_push_covers_th
         "status": "ai_active",
         "attention": False,
     }
-    push.send(card, lambda _view: "the face", 0)
+    push.send(card, lambda _view: "the face")
     assert len(sent.emits) == 1  # nobody follows the next change yet: nothing is sent
